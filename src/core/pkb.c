@@ -1,0 +1,210 @@
+#include "core/pkb.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pkb_pool_init(struct pkb_pool *pool)
+{
+	memset(pool, 0, sizeof(*pool));
+	pthread_mutex_init(&pool->lock, NULL);
+	pool->free_max = 4096;
+}
+
+void pkb_pool_destroy(struct pkb_pool *pool)
+{
+	struct pkb *p = pool->free_list;
+
+	while (p) {
+		struct pkb *n = p->next;
+
+		free(p);
+		p = n;
+	}
+	pool->free_list = NULL;
+	pool->free_count = 0;
+	pthread_mutex_destroy(&pool->lock);
+}
+
+static void pkb_reset(struct pkb *p, struct pkb_pool *pool, size_t size, size_t headroom)
+{
+	memset(p, 0, offsetof(struct pkb, buf));
+	p->size = (uint32_t)size;
+	p->data = p->buf + headroom;
+	atomic_init(&p->refcnt, 1);
+	p->pool = pool;
+}
+
+struct pkb *pkb_alloc_head(struct pkb_pool *pool, size_t headroom, size_t size)
+{
+	size_t total = headroom + size;
+	struct pkb *p = NULL;
+
+	if (total > UINT32_MAX / 2)
+		return NULL;
+	if (total <= PKB_POOL_BUFSZ) {
+		pthread_mutex_lock(&pool->lock);
+		p = pool->free_list;
+		if (p) {
+			pool->free_list = p->next;
+			pool->free_count--;
+		}
+		pthread_mutex_unlock(&pool->lock);
+		if (!p)
+			p = malloc(sizeof(*p) + PKB_POOL_BUFSZ);
+		if (!p)
+			return NULL;
+		total = PKB_POOL_BUFSZ;
+	} else {
+		p = malloc(sizeof(*p) + total);
+		if (!p)
+			return NULL;
+	}
+	pkb_reset(p, pool, total, headroom);
+	atomic_fetch_add(&pool->outstanding, 1);
+	atomic_fetch_add(&pool->bytes, (long)pkb_truesize(p));
+	return p;
+}
+
+struct pkb *pkb_alloc(struct pkb_pool *pool, size_t size)
+{
+	return pkb_alloc_head(pool, PKB_HEADROOM, size);
+}
+
+void pkb_free(struct pkb *p)
+{
+	if (!p)
+		return;
+	if (atomic_fetch_sub_explicit(&p->refcnt, 1, memory_order_acq_rel) != 1)
+		return;
+
+	struct pkb_pool *pool = p->pool;
+
+	atomic_fetch_sub(&pool->outstanding, 1);
+	atomic_fetch_sub(&pool->bytes, (long)pkb_truesize(p));
+	if (p->size == PKB_POOL_BUFSZ) {
+		pthread_mutex_lock(&pool->lock);
+		if (pool->free_count < pool->free_max) {
+			p->next = pool->free_list;
+			pool->free_list = p;
+			pool->free_count++;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&pool->lock);
+	}
+	free(p);
+}
+
+struct pkb *pkb_copy(const struct pkb *p)
+{
+	size_t head = pkb_headroom(p);
+	struct pkb *c = pkb_alloc_head(p->pool, head, p->len + pkb_tailroom(p));
+
+	if (!c)
+		return NULL;
+	memcpy(c->buf, p->buf, head + p->len);
+	c->len = p->len;
+	c->dev = p->dev;
+	c->tstamp_ns = p->tstamp_ns;
+	c->mac = p->mac ? c->buf + (p->mac - p->buf) : NULL;
+	c->nh = p->nh ? c->buf + (p->nh - p->buf) : NULL;
+	c->th = p->th ? c->buf + (p->th - p->buf) : NULL;
+	c->mark = p->mark;
+	c->priority = p->priority;
+	c->pkt_type = p->pkt_type;
+	c->ip_summed = p->ip_summed;
+	c->frag_max_size = p->frag_max_size;
+	memcpy(c->cb, p->cb, sizeof(c->cb));
+	return c;
+}
+
+struct pkb *pkb_unshare(struct pkb *p)
+{
+	if (!pkb_shared(p))
+		return p;
+
+	struct pkb *c = pkb_copy(p);
+
+	pkb_free(p);
+	return c;
+}
+
+uint8_t *pkb_put(struct pkb *p, size_t n)
+{
+	uint8_t *tail = p->data + p->len;
+
+	assert(n <= pkb_tailroom(p));
+	p->len += (uint32_t)n;
+	return tail;
+}
+
+uint8_t *pkb_push(struct pkb *p, size_t n)
+{
+	assert(n <= pkb_headroom(p));
+	p->data -= n;
+	p->len += (uint32_t)n;
+	return p->data;
+}
+
+uint8_t *pkb_pull(struct pkb *p, size_t n)
+{
+	assert(n <= p->len);
+	p->data += n;
+	p->len -= (uint32_t)n;
+	return p->data;
+}
+
+void pkb_trim(struct pkb *p, size_t len)
+{
+	if (len < p->len)
+		p->len = (uint32_t)len;
+}
+
+void pkb_reserve(struct pkb *p, size_t n)
+{
+	assert(p->len == 0 && n <= pkb_tailroom(p));
+	p->data += n;
+}
+
+void pkb_queue_init(struct pkb_queue *q)
+{
+	memset(q, 0, sizeof(*q));
+}
+
+void pkb_queue_push(struct pkb_queue *q, struct pkb *p)
+{
+	p->next = NULL;
+	p->prev = q->tail;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len++;
+	q->bytes += p->len;
+}
+
+struct pkb *pkb_queue_pop(struct pkb_queue *q)
+{
+	struct pkb *p = q->head;
+
+	if (!p)
+		return NULL;
+	q->head = p->next;
+	if (q->head)
+		q->head->prev = NULL;
+	else
+		q->tail = NULL;
+	p->next = p->prev = NULL;
+	q->len--;
+	q->bytes -= p->len;
+	return p;
+}
+
+void pkb_queue_purge(struct pkb_queue *q)
+{
+	struct pkb *p;
+
+	while ((p = pkb_queue_pop(q)))
+		pkb_free(p);
+}

@@ -1,0 +1,104 @@
+/* The stack object: everything Linux keeps per network namespace. Protocol modules keep
+ * their state behind the pointers below and reach each other only through the
+ * functions declared in their headers (src/link/link.h, src/ip/ip.h, ...). */
+#ifndef IPS_CORE_STACK_H
+#define IPS_CORE_STACK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipstack/ipstack.h"
+#include "core/clock.h"
+#include "core/mib.h"
+#include "core/pkb.h"
+#include "core/random.h"
+#include "core/sysctl.h"
+#include "core/timer.h"
+
+struct netdev;
+struct link_state;
+struct ip_state;
+struct icmp_state;
+struct transport_state;
+struct socket_state;
+
+struct ips_stack {
+	pthread_mutex_t lock;		/* held by the loop and by every API call */
+	char name[32];
+	enum ips_mode mode;
+	struct ips_clock_ops clock;
+	struct rng rng;			/* all protocol randomness comes from here */
+	uint8_t secret[16];		/* SipHash key for ISNs, ports, IP IDs, hashes */
+	struct timer_wheel wheel;
+	struct pkb_pool pool;
+	struct sysctl_ns sysctl;
+	struct mib mib;
+
+	struct netdev *devs;		/* list in ifindex order */
+	int next_ifindex;
+	struct netdev *lo;
+
+	struct link_state *link;	/* src/link */
+	struct ip_state *ip;		/* src/ip: addresses, routes, fragments, PMTU */
+	struct icmp_state *icmp;	/* src/ip/icmp.c */
+	struct transport_state *transport;
+	struct socket_state *sock;
+
+	/* Loop plumbing. */
+	atomic_int kicked;		/* some device has pending input */
+	int wake_fd;			/* eventfd; -1 in simulated mode */
+	pthread_t thread;
+	bool thread_running;
+	atomic_bool stop;
+	struct ips_world *world;	/* simulated stacks only */
+	struct ips_stack *world_next;
+};
+
+static inline uint64_t stack_now_ns(const struct ips_stack *st)
+{
+	return st->clock.now_ns(st->clock.ctx);
+}
+
+/* Milliseconds on the stack clock (jiffies at HZ=1000). */
+static inline uint64_t stack_now_ms(const struct ips_stack *st)
+{
+	return stack_now_ns(st) / NS_PER_MS;
+}
+
+static inline void stack_timer_arm(struct ips_stack *st, struct timer *t, uint64_t expires_ns)
+{
+	timer_arm(&st->wheel, t, expires_ns);
+}
+
+/* Arm t to fire delay_ms from now. */
+static inline void stack_timer_arm_ms(struct ips_stack *st, struct timer *t, uint64_t delay_ms)
+{
+	timer_arm(&st->wheel, t, stack_now_ns(st) + delay_ms * NS_PER_MS);
+}
+
+static inline void stack_timer_cancel(struct ips_stack *st, struct timer *t)
+{
+	timer_cancel(&st->wheel, t);
+}
+
+static inline struct pkb *stack_pkb_alloc(struct ips_stack *st, size_t size)
+{
+	return pkb_alloc(&st->pool, size);
+}
+
+/* Tell the stack's loop that a device has input to service (any thread). */
+void stack_kick(struct ips_stack *st);
+
+/* Do all work that is due now: timers, device input. Caller holds st->lock. Returns the
+ * time of the next timer (or TIMER_NONE). */
+uint64_t stack_process(struct ips_stack *st);
+
+struct netdev *stack_dev_by_name(struct ips_stack *st, const char *name);
+struct netdev *stack_dev_by_index(struct ips_stack *st, int ifindex);
+
+#define stack_lock(st) pthread_mutex_lock(&(st)->lock)
+#define stack_unlock(st) pthread_mutex_unlock(&(st)->lock)
+
+#endif
