@@ -6,7 +6,8 @@
  * header, in host order: write it with put_be16(). Verifying a received header or
  * segment is ips_csum_fold(ips_csum_add(...over the whole thing...)) == 0.
  *
- * These are exported with the ips_ prefix because tools and tests use them too. */
+ * The ips_ prefix is the one exception to "ips_ means public": these are internal
+ * (hidden like the rest), named so by the project's convention. */
 #ifndef IPS_CORE_CSUM_H
 #define IPS_CORE_CSUM_H
 
