@@ -1,0 +1,80 @@
+#include "test.h"
+
+#include "core/pkb.h"
+
+TEST(pkb_push_pull_put_trim)
+{
+	struct pkb_pool pool;
+	struct pkb *p;
+
+	pkb_pool_init(&pool);
+	p = pkb_alloc(&pool, 100);
+	ASSERT(p);
+	CHECK_EQ(pkb_headroom(p), PKB_HEADROOM);
+	CHECK(pkb_tailroom(p) >= 100);
+	memcpy(pkb_put(p, 4), "data", 4);
+	memcpy(pkb_push(p, 2), "hd", 2);
+	CHECK_EQ(p->len, 6);
+	CHECK_MEM(p->data, "hddata", 6);
+	pkb_pull(p, 2);
+	CHECK_MEM(p->data, "data", 4);
+	pkb_trim(p, 2);
+	CHECK_EQ(p->len, 2);
+	CHECK_EQ(atomic_load(&pool.outstanding), 1);
+	pkb_free(p);
+	CHECK_EQ(atomic_load(&pool.outstanding), 0);
+	pkb_pool_destroy(&pool);
+}
+
+TEST(pkb_refcount_and_unshare_copies_only_when_shared)
+{
+	struct pkb_pool pool;
+	struct pkb *p, *q;
+
+	pkb_pool_init(&pool);
+	p = pkb_alloc(&pool, 64);
+	memcpy(pkb_put(p, 3), "abc", 3);
+	p->nh = p->data;
+	q = pkb_unshare(p);
+	CHECK(q == p);	/* sole owner: no copy */
+	pkb_get(p);
+	q = pkb_unshare(p);	/* drops one reference, returns a copy */
+	CHECK(q != p);
+	CHECK_MEM(q->data, "abc", 3);
+	CHECK(q->nh == q->data);
+	q->data[0] = 'x';
+	CHECK_EQ(p->data[0], 'a');
+	CHECK_EQ(atomic_load(&pool.outstanding), 2);
+	pkb_free(p);
+	pkb_free(q);
+	CHECK_EQ(atomic_load(&pool.outstanding), 0);
+	pkb_pool_destroy(&pool);
+}
+
+TEST(pkb_large_buffers_and_queue)
+{
+	struct pkb_pool pool;
+	struct pkb_queue q;
+
+	pkb_pool_init(&pool);
+	pkb_queue_init(&q);
+	for (int i = 0; i < 5; i++) {
+		struct pkb *p = pkb_alloc(&pool, i == 2 ? 70000 : 10);
+
+		ASSERT(p);
+		pkb_put(p, i == 2 ? 70000 : 10);
+		pkb_queue_push(&q, p);
+	}
+	CHECK_EQ(q.len, 5);
+	CHECK_EQ(q.bytes, 70040);
+	struct pkb *first = pkb_queue_pop(&q);
+
+	CHECK_EQ(first->len, 10);
+	pkb_free(first);
+	pkb_queue_purge(&q);
+	CHECK_EQ(q.len, 0);
+	CHECK_EQ(atomic_load(&pool.outstanding), 0);
+	pkb_pool_destroy(&pool);
+}
+
+TEST_MAIN
