@@ -1,6 +1,8 @@
 # ipstack build. `make` builds the libraries and the CLI; `make check` runs every test,
 # then again under AddressSanitizer + UndefinedBehaviorSanitizer.
-CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      = gcc
+endif
 BUILD   ?= build
 PREFIX  ?= /usr/local
 OPT     ?= -O2

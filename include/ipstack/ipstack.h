@@ -175,4 +175,7 @@ IPS_API int ips_counter_foreach(ips_stack *st,
 #ifdef __cplusplus
 }
 #endif
+
+/* The POSIX-shaped socket API: ips_socket(), ips_bind(), ... */
+#include <ipstack/socket.h>
 #endif
