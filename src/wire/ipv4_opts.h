@@ -92,9 +92,12 @@ int wire_ipv4_opts_parse(const uint8_t *iph, size_t hdr_len, struct wire_ipv4_op
  * opt->faddr (the remaining hops shift down; the last slot will hold the destination,
  * written by wire_ipv4_opts_write()). Without cap_net_raw (CAP_NET_RAW in Linux), unknown
  * options, unknown TS flags and CIPSO are refused. Nothing is recorded (no address or
- * time yet); RR/TS pointers advance to claim the slot filled at output time.
+ * time yet); RR/TS pointers advance to claim the slot filled at output time; a TS
+ * flag-3 slot is claimed only if prespec_is_ours() says its address is ours (Linux asks
+ * inet_addr_type() at setsockopt time; NULL: never).
  * Returns 0 or -EINVAL (what setsockopt returns; Linux does the same). */
 int wire_ipv4_opts_compile_user(uint8_t data[MAX_IPOPTLEN], size_t *len, bool cap_net_raw,
+				bool (*prespec_is_ours)(void *arg, uint32_t addr_be), void *arg,
 				struct wire_ipv4_opts *opt);
 
 /* Linux ip_options_build(): copy compiled options `data` (opt->optlen bytes, from

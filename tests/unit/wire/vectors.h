@@ -1,0 +1,55 @@
+/* Real packets, captured on the loopback interface of Linux 6.18 (AF_PACKET socket),
+ * from iputils ping 20221126:
+ *   RR_*       ping -c1 -R -s 8 127.0.0.1
+ *   TSONLY_*   ping -c1 -T tsonly -s 8 127.0.0.1
+ *   TSADDR_*   ping -c1 -T tsandaddr -s 8 127.0.0.1
+ *   PRESPEC_*  ping -c1 -T tsprespec 127.0.0.1 127.0.0.2 -s 8 127.0.0.1
+ * Each is the IP header (first lines) then the ICMP message. The requests are as the
+ * sender's ip_options_build() wrote them (it records itself first); the replies are
+ * what Linux's icmp_reply() sent back after ip_options_compile() on receipt and
+ * __ip_options_echo(). All timestamps in one exchange fell in the same millisecond. */
+#ifndef IPS_TESTS_WIRE_VECTORS_H
+#define IPS_TESTS_WIRE_VECTORS_H
+
+static const char RR_REQ[] =
+	"4f00004c 2b464000 40016058 7f000001 7f000001"
+	"01072708 7f000001 00000000 00000000 00000000"
+	"00000000 00000000 00000000 00000000 00000000"
+	/* ICMP */ "0800ca3d 21b10001 00010203 04050607";
+static const char RR_REPLY[] =
+	"4f00004c 2b470000 40012bc4 7f000001 7f000001"
+	"0727107f 0000017f 0000017f 00000100 00000000"
+	"00000000 00000000 00000000 00000000 00000000"
+	/* ICMP */ "0000d23d 21b10001 00010203 04050607";
+static const char TSONLY_REQ[] =
+	"4f00004c 2d9d4000 4001a77e 7f000001 7f000001"
+	"44280900 03510d1a 00000000 00000000 00000000"
+	"00000000 00000000 00000000 00000000 00000000"
+	/* ICMP */ "0800c9dd 22110001 00010203 04050607";
+static const char TSONLY_REPLY[] =
+	"4f00004c 2d9e0000 4001bea7 7f000001 7f000001"
+	"44281100 03510d1a 03510d1a 03510d1a 00000000"
+	"00000000 00000000 00000000 00000000 00000000"
+	/* ICMP */ "0000d1dd 22110001 00010203 04050607";
+static const char TSADDR_REQ[] =
+	"4e000048 2db44000 400124c5 7f000001 7f000001"
+	"44240d01 7f000001 03510dc2 00000000 00000000"
+	"00000000 00000000 00000000 00000000"
+	/* ICMP */ "0800c9b2 223c0001 00010203 04050607";
+static const char TSADDR_REPLY[] =
+	"4e000048 2db50000 4001349b 7f000001 7f000001"
+	"44241d01 7f000001 03510dc2 7f000001 03510dc2"
+	"7f000001 03510dc2 00000000 00000000"
+	/* ICMP */ "0000d1b2 223c0001 00010203 04050607";
+static const char PRESPEC_REQ[] =
+	"4a000038 2dbc4000 4001a94c 7f000001 7f000001"
+	"44140d03 7f000001 03510e4e 7f000002 00000000"
+	""
+	/* ICMP */ "0800c987 22670001 00010203 04050607";
+static const char PRESPEC_REPLY[] =
+	"4a000038 2dbd0000 4001cfac 7f000001 7f000001"
+	"44141503 7f000001 03510e4e 7f000002 03510e4e"
+	""
+	/* ICMP */ "0000d187 22670001 00010203 04050607";
+
+#endif
