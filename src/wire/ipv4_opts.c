@@ -448,25 +448,27 @@ void wire_ipv4_opts_fragment_copy(uint8_t *iph, struct wire_ipv4_opts *opt)
 	while (l > 0) {
 		int optlen;
 
-		switch (*o) {
-		case IPOPT_EOL:
-			return;	/* as Linux: the rr/ts fields are left as they were */
-		case IPOPT_NOP:
+		if (*o == IPOPT_EOL)
+			break;
+		if (*o == IPOPT_NOP) {
 			l--;
 			o++;
 			continue;
 		}
 		if (l < 2)
-			return;
+			break;
 		optlen = o[1];
 		if (optlen < 2 || optlen > l)
-			return;
+			break;
 		/* RFC 791: the copied flag says whether an option goes in every fragment. */
 		if (!IPOPT_COPIED(*o))
 			memset(o, IPOPT_NOP, (size_t)optlen);
 		l -= optlen;
 		o += optlen;
 	}
+	/* Linux returns before this point when it meets EOL or a bad length, leaving
+	 * opt->rr/ts set although the options are gone (nothing reads them afterwards).
+	 * The bytes are what matters and they are the same; we keep the struct truthful. */
 	opt->ts = 0;
 	opt->rr = 0;
 	opt->rr_needaddr = false;

@@ -132,8 +132,9 @@ int wire_ipv4_opts_srr_hop(const uint8_t *iph, const struct wire_ipv4_opts *opt,
 
 /* Linux ip_options_fragment(): in the header kept for the second and later fragments,
  * overwrite every option whose copied flag (type bit 0x80, RFC 791) is clear -- RR, TS --
- * with NOPs, so the option area keeps its length. Clears opt->rr/ts and their flags.
- * Stops quietly at EOL or a malformed length, as Linux does. */
+ * with NOPs, so the option area keeps its length. Stops quietly at EOL or a malformed
+ * length, as Linux does. Clears opt->rr/ts and their flags (always; Linux skips that
+ * when it stops early, see the .c). */
 void wire_ipv4_opts_fragment_copy(uint8_t *iph, struct wire_ipv4_opts *opt);
 
 /* Linux __ip_options_echo(): options for a reply to a received packet whose header
