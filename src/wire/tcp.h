@@ -117,8 +117,10 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *o);
  *   SACK     01 01 05 (2 + 8n) blocks
  *   FASTOPEN 22 len cookie (+ 01 01 when len % 4 == 2), or fe len f9 89 cookie (+pad)
  * SACK blocks that would not fit in 40 bytes are dropped (as Linux's
- * tcp_established_options() sizes num_sack_blocks to the space left). Returns the
- * number of bytes written (multiple of 4, <= 40). o is not const because md5_off is set. */
+ * tcp_established_options() sizes num_sack_blocks to the space left). The other options
+ * must fit in 40 bytes by themselves (Linux never sends MD5 with Fast Open; check with
+ * wire_tcp_opts_len()). Returns the number of bytes written (a multiple of 4). o is not
+ * const because md5_off is set. */
 size_t wire_tcp_opts_emit(uint8_t *p, struct wire_tcp_opts *o);
 
 #endif

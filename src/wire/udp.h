@@ -25,7 +25,8 @@ size_t wire_udp_emit(uint8_t *p, const struct wire_udp *h);	/* 8 bytes, csum as 
  * otherwise. dgram_len is the IP payload length. */
 int wire_udp_check_len(const struct wire_udp *h, size_t dgram_len);
 
-/* UDP checksum of p[0..len) (len = the UDP length) with the pseudo-header, treating the
+/* All checksum helpers need len/cov >= 8 (a whole header).
+ * UDP checksum of p[0..len) (len = the UDP length) with the pseudo-header, treating the
  * checksum field as zero: the value to store, where a computed 0 is sent as 0xffff
  * (RFC 768: 0 means "no checksum"). */
 uint16_t wire_udp_csum(const uint8_t *p, size_t len, uint32_t saddr_be, uint32_t daddr_be);
