@@ -36,12 +36,17 @@ struct in_device {
 
 int ip4_addr_add(struct netdev *dev, uint32_t addr, int prefixlen);
 int ip4_addr_del(struct netdev *dev, uint32_t addr, int prefixlen);
+void ip4_dev_up(struct netdev *dev);		/* device came up: its address routes return */
 void ip4_dev_down(struct netdev *dev);		/* device went down: flush routes it owns */
 void ip4_dev_unregister(struct netdev *dev);	/* drop its addresses and routes */
 /* inet_select_addr(): a source address on dev for reaching dst (0 = any scope). */
 uint32_t ip4_select_addr(struct netdev *dev, uint32_t dst);
 /* The local address's device, or NULL if addr is not one of ours. */
 struct netdev *ip4_local_dev(struct ips_stack *st, uint32_t addr);
+/* Every address of every device (primaries of a device first); cb returns nonzero to
+ * stop, and that value is returned. */
+int addr_foreach(struct ips_stack *st,
+		 int (*cb)(void *arg, struct netdev *dev, const struct in_ifaddr *ifa), void *arg);
 
 /* ---- Routing (src/ip/route.c) ---- */
 enum rtn_type {
@@ -64,6 +69,11 @@ struct rt_result {
 	uint32_t mtu;			/* path MTU: PMTU cache, else route MTU, else dev MTU */
 	bool pmtu_locked;		/* route mtu lock */
 	bool gateway;			/* nexthop is a gateway */
+	/* route_input() only: */
+	int error;			/* RTN_UNREACHABLE_: -EHOSTUNREACH/-ENETUNREACH/-EACCES/
+					 * -EINVAL, handled as Linux's ip_error() */
+	bool redirect;			/* forwarding back out of the arrival interface to an
+					 * on-link sender: send ICMP redirect (IPSKB_DOREDIRECT) */
 };
 
 /* Output route for daddr (fib_lookup + ip_route_output_key): for a blackhole route
@@ -71,7 +81,12 @@ struct rt_result {
  * ip(7) and Linux's fib_props give them). oif 0 = any. */
 int route_output(struct ips_stack *st, uint32_t daddr, uint32_t saddr, int oif, uint32_t mark,
 		 struct rt_result *res);
-/* Input route decision for a received packet: local, broadcast, forward or reject. */
+/* Input route decision for a received packet (ip_route_input_slow): res->type LOCAL,
+ * BROADCAST or MULTICAST (deliver locally), UNICAST (forward through res->dev to
+ * res->nexthop, res->mtu the forwarding MTU), or UNREACHABLE with res->error (no route,
+ * or a reject route: dropped, counted and maybe answered as ip_error() does). Returns
+ * < 0 for martians (-EINVAL, not counted, as Linux) and reverse-path failures (-EXDEV:
+ * TcpExtIPReversePathFilter). */
 int route_input(struct ips_stack *st, struct netdev *in_dev, uint32_t daddr, uint32_t saddr,
 		struct rt_result *res);
 /* RTN_* class of an address as seen by this stack (inet_addr_type). */
