@@ -52,4 +52,42 @@ static const char PRESPEC_REPLY[] =
 	""
 	/* ICMP */ "0000d187 22670001 00010203 04050607";
 
+/* More real packets from the same machine (IP header onwards; loopback, so TCP and UDP
+ * checksums are CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, not
+ * complemented, for "hardware" to finish; ICMP and IGMP checksums are complete):
+ *   CAP_UDP_DGRAM     python sendto(b"hello ipstack\n", ("127.0.0.1", 9999))
+ *   CAP_ICMP_PORT_UNREACH  Linux's answer to it (type 3 code 3, quoting it; TOS 0xc0)
+ *   CAP_TCP_SYN, CAP_TCP_SYNACK, CAP_TCP_ACK, CAP_TCP_DATA   connect() + send() to a listener
+ *   CAP_IGMPV3_JOIN, CAP_IGMPV3_LEAVE  IP_ADD_MEMBERSHIP 239.1.2.3 on lo, and close()
+ */
+static const char CAP_UDP_DGRAM[] =
+	"4500002a b7e24000 401184de 7f000001 7f000001"
+	/* UDP */ "ca8a270f 0016fe29 68656c6c 6f206970 73746163 6b0a";
+static const char CAP_ICMP_PORT_UNREACH[] =
+	"45c00046 5d7a0000 40011e7b 7f000001 7f000001"
+	/* ICMP */ "03031fde 00000000 4500002a b7e24000 401184de 7f000001 7f000001"
+	"ca8a270f 0016fe29 68656c6c 6f206970 73746163 6b0a";
+static const char CAP_TCP_SYN[] =
+	"4500003c 17b44000 40062506 7f000001 7f000001"
+	/* TCP */ "dbb215b3 f74f998f 00000000 a002ffd7 fe300000"
+	"0204ffd7 0402080a eec4c275 00000000 0103030a";
+static const char CAP_TCP_SYNACK[] =
+	"4500003c 00004000 40063cba 7f000001 7f000001"
+	/* TCP */ "15b3dbb2 4f092f26 f74f9990 a012ffcb fe300000"
+	"0204ffd7 0402080a 6a7e177e eec4c275 0103030a";
+static const char CAP_TCP_ACK[] =
+	"45000034 17b54000 4006250d 7f000001 7f000001"
+	/* TCP */ "dbb215b3 f74f9990 4f092f27 80100040 fe280000"
+	"0101080a eec4c275 6a7e177e";
+static const char CAP_TCP_DATA[] =
+	"45000046 17b64000 400624fa 7f000001 7f000001"
+	/* TCP */ "dbb215b3 f74f9990 4f092f27 80180040 fe3a0000"
+	"0101080a eec4c275 6a7e177e 47455420 2f204854 54502f31 2e300d0a 0d0a";
+static const char CAP_IGMPV3_JOIN[] =
+	"46c00028 00004000 010203fa 00000000 e0000016 94040000"
+	/* IGMP */ "2200e8f9 00000001 04000000 ef010203";
+static const char CAP_IGMPV3_LEAVE[] =
+	"46c00028 00004000 010203fa 00000000 e0000016 94040000"
+	/* IGMP */ "2200e9f9 00000001 03000000 ef010203";
+
 #endif
