@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipstack/ipstack.h"
@@ -320,6 +321,32 @@ static int apply_sysctl(ips_stack *st, const char *nv)
 	return ips_sysctl_set(st, name, eq);
 }
 
+/* The host's clock: CLOCK_MONOTONIC (never jumps, as the stack's timers need) shifted
+ * once, at start, onto the wall-clock epoch. The stack derives RFC 791/792 timestamps
+ * ("milliseconds since midnight UT") from its clock modulo a day, so with this offset
+ * `ping -T tsonly` and ICMP timestamp replies carry the time of day as Linux's do. */
+static uint64_t host_clock_offset_ns;
+
+static uint64_t host_clock_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return host_clock_offset_ns + (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void host_clock_init(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	uint64_t m = (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec;
+	uint64_t r = (uint64_t)real.tv_sec * 1000000000ULL + (uint64_t)real.tv_nsec;
+
+	host_clock_offset_ns = r > m ? r - m : 0;
+}
+
 static volatile sig_atomic_t sig_term, sig_usr1;
 static ips_stack *sig_stack;
 
@@ -430,6 +457,7 @@ static int cmd_host(int argc, char **argv)
 {
 	struct host_opts o = { 0 };
 	struct ips_stack_config cfg = { 0 };
+	static const struct ips_clock_ops clock_ops = { host_clock_now_ns, NULL };
 	struct strbuf ready = { 0 };
 	sigset_t set, old;
 	ips_stack *st;
@@ -451,6 +479,8 @@ static int cmd_host(int argc, char **argv)
 
 	cfg.mode = o.driven ? IPS_MODE_DRIVEN : IPS_MODE_THREADED;
 	cfg.name = o.name ? o.name : "host";
+	host_clock_init();
+	cfg.clock = &clock_ops;
 	st = ips_stack_new(&cfg);
 	if (!st) {
 		cli_err(CMD, "cannot create the stack");
