@@ -64,9 +64,11 @@ struct netdev {
 	struct impair *tx_impair, *rx_impair;	/* src/link/impair.c */
 	struct pcap_writer *pcap;		/* src/link/pcap.c */
 
-	/* Like `ip -s link`. */
+	/* Like `ip -s -s link`: rx_* count frames the device took in (after rx
+	 * impairment), tx_* frames handed to the driver (after tx impairment). */
 	uint64_t rx_packets, rx_bytes, rx_dropped;
 	uint64_t tx_packets, tx_bytes, tx_dropped;
+	uint64_t rx_otherhost_dropped;	/* unicast to another MAC, dropped before IP */
 };
 
 /* Create and register a device: assigns the ifindex, registers its sysctls (copying
