@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/pkb.h"
+#include "wire/ipv4_opts.h"
 
 struct ips_stack;
 struct netdev;
@@ -103,6 +104,24 @@ struct ip_proto_ops {
 };
 int ip4_proto_register(struct ips_stack *st, uint8_t proto, const struct ip_proto_ops *ops);
 
+/* Per-packet IPv4 state in pkb->cb (Linux's IPCB(skb), struct inet_skb_parm): set by
+ * ip4_rcv() for received packets, kept on their way to the transport (which may reuse
+ * the cb afterwards) and to ip4_forward(). opt holds the options as compiled on receipt
+ * (offsets from the IP header, needaddr/needtime flags) for replies (ICMP echo, errors)
+ * that must echo them (ip_options_echo). */
+struct ip4_cb {
+	struct wire_ipv4_opts opt;
+	int iif;			/* ifindex the packet arrived on */
+	uint16_t flags;			/* IP4_CB_* */
+};
+#define IP4_CB_FORWARDED	0x1	/* IPSKB_FORWARDED */
+#define IP4_CB_LOCAL_UNICAST	0x2	/* input route was RTN_LOCAL (RTCF_LOCAL, not bcast) */
+#define IP4_CB_BROADCAST	0x4	/* input route was RTN_BROADCAST (RTCF_BROADCAST) */
+#define IP4_CB_MULTICAST	0x8	/* input route was RTN_MULTICAST (RTCF_MULTICAST) */
+#define IP4_CB_IGNORE_DF	0x10	/* skb->ignore_df: locally sent, may fragment despite DF */
+#define IP4_CB(p) ((struct ip4_cb *)(void *)(p)->cb)
+_Static_assert(sizeof(struct ip4_cb) <= sizeof(((struct pkb *)0)->cb), "ip4_cb fits pkb->cb");
+
 /* ---- Input (src/ip/ip4_input.c) ---- */
 /* A received IPv4 packet; pkb->data at the IPv4 header, pkb->dev set, pkt_type set by
  * the link layer. Consumes pkb. */
@@ -124,6 +143,11 @@ struct ip4_out {
 	uint32_t priority;
 	const uint8_t *opts;		/* IP options as they go on the wire, or NULL */
 	uint8_t opts_len;		/* multiple of 4, <= 40 */
+	/* When non-NULL, opts/opts_len are wire_ipv4_opts_compile_user() output and this
+	 * is its result (IP_OPTIONS, ip_options_echo): a source route's first hop
+	 * (opt->faddr) is where the packet is routed, and the destination, our source
+	 * address and the time are filled in once routed (ip_options_build). */
+	const struct wire_ipv4_opts *opt;
 	bool dontroute;			/* SO_DONTROUTE / MSG_DONTROUTE */
 	bool broadcast_ok;		/* SO_BROADCAST */
 	uint16_t id;			/* used when set_id */

@@ -38,4 +38,14 @@ struct ip_state {
 	 * state lives in st->icmp today, see icmp.h) ---- */
 };
 
+/* Core internals shared by addr.c, route.c, ip_init.c, ip4_*.c. */
+/* ip4_options.c: ip_rcv_options() (compile, answer bad options with a parameter
+ * problem, refuse or follow source routes); 0 or < 0 to drop (counted inside). rt may
+ * be replaced by the route to a source-route hop. */
+int ip4_rcv_options(struct ips_stack *st, struct pkb *pkb, struct rt_result *rt);
+/* ip_forward_options(): record the outgoing address in RR/SRR (and TS flag 1). */
+void ip4_forward_options(struct ips_stack *st, struct pkb *pkb, const struct rt_result *rt);
+/* ip_rt_get_source() for an input route. */
+uint32_t ip4_rt_get_source(struct ips_stack *st, const uint8_t *iph, const struct rt_result *rt);
+
 #endif

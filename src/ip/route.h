@@ -25,9 +25,11 @@ static inline uint32_t ip4_h(uint32_t a)
 {
 	return ntohl(a);
 }
+/* Only 0.0.0.0 since Linux 5.3 ("Allow 0.0.0.0/8 as a valid address range"): a packet
+ * from 0.1.2.3 is delivered by Linux 6.18, and one to 0.1.2.3 is routed as unicast. */
 static inline bool ip4_is_zeronet(uint32_t a)
 {
-	return (ip4_h(a) & 0xff000000u) == 0;
+	return a == 0;
 }
 static inline bool ip4_is_loopback(uint32_t a)
 {
