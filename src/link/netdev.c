@@ -221,6 +221,8 @@ int netdev_set_up(struct netdev *dev, bool up)
 		return 0;
 	if (up) {
 		dev->flags |= IFF_UP | IFF_RUNNING;
+		/* NETDEV_UP: fib_netdev_event() re-adds the routes of its addresses. */
+		ip4_dev_up(dev);
 		/* NETDEV_UP: with arp_notify, announce our addresses (devinet.c
 		 * inetdev_event(); by default Linux sends nothing). */
 		if (dev->type == NETDEV_ETHER && in_dev_arp_notify(&dev->st->sysctl, &dev->conf))
