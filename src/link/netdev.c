@@ -284,6 +284,64 @@ int netdev_set_impair(struct netdev *dev, const struct ips_impair *tx, const str
 	return impair_replace(dev, &dev->rx_impair, rx, netdev_rx_deliver);
 }
 
+/* ---- Capture (the file format is in pcap.c) ---- */
+
+void pcap_dev_capture(struct netdev *dev, const struct pkb *pkb)
+{
+	pcap_write(dev->pcap, stack_now_ns(dev->st), pkb->data, pkb->len);
+}
+
+void pcap_dev_close(struct netdev *dev)
+{
+	pcap_close(dev->pcap);
+	dev->pcap = NULL;
+}
+
+IPS_API int ips_dev_set_pcap(ips_stack *st, const char *ifname, const char *path)
+{
+	struct netdev *dev;
+	struct pcap_writer *w = NULL;
+	int err = 0;
+
+	if (!st || !ifname)
+		return -EINVAL;
+	stack_lock(st);
+	dev = stack_dev_by_name(st, ifname);
+	if (!dev) {
+		err = -ENODEV;
+		goto out;
+	}
+	if (path) {
+		w = pcap_open(path, dev->type == NETDEV_ETHER ? PCAP_LINKTYPE_ETHERNET
+							      : PCAP_LINKTYPE_RAW, &err);
+		if (!w)
+			goto out;
+	}
+	pcap_dev_close(dev);
+	dev->pcap = w;
+out:
+	stack_unlock(st);
+	return err;
+}
+
+IPS_API int ips_pcap_flush(ips_stack *st)
+{
+	int err = 0;
+
+	if (!st)
+		return -EINVAL;
+	stack_lock(st);
+	for (struct netdev *d = st->devs; d; d = d->next)
+		if (d->pcap) {
+			int e = pcap_flush(d->pcap);
+
+			if (e && !err)
+				err = e;
+		}
+	stack_unlock(st);
+	return err;
+}
+
 /* ---- The module ---- */
 
 int link_init(struct ips_stack *st)
