@@ -7,6 +7,9 @@ INTEROP_BINS := $(INTEROP_SRCS:tests/interop/%.c=$(BUILD)/interop/%)
 
 interop: $(INTEROP_BINS)
 
+# Built with the tests so that both compilers check them (-Werror) on every `make check`.
+tests: $(INTEROP_BINS)
+
 # The helpers use internal headers (src/ip/icmp.h) as the unit tests do.
 $(BUILD)/interop/%: tests/interop/%.c $(BUILD)/libipstack.a
 	@mkdir -p $(dir $@)

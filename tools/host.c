@@ -405,7 +405,8 @@ static int setup_devices(ips_stack *st, struct host_opts *o, struct strbuf *read
 		int rc = apply_sysctl(st, o->sysctls[i]);
 
 		if (rc < 0) {
-			cli_err(CMD, "--sysctl %s: %s", o->sysctls[i], strerror(-rc));
+			cli_err(CMD, "--sysctl %s: %s", o->sysctls[i],
+				rc == -ENOENT ? "no such sysctl" : strerror(-rc));
 			return rc == -ENOENT || rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
 		}
 	}
