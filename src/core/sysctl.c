@@ -144,12 +144,15 @@ static void canon_dev(char *out, size_t len, const char *dev)
 static int resolve(struct sysctl_ns *ns, const char *name, struct resolved *r)
 {
 	char tmp[NAME_MAX_LEN], *comp[8], devcanon[SYSCTL_IFNAMSIZ];
-	char sep = strchr(name, '/') ? '/' : '.';
+	char sep;
 	int n = 0;
 	char *p;
 
 	if (strncmp(name, "/proc/sys/", 10) == 0)
 		name += 10;
+	/* procps: the first separator says which form the name is in */
+	p = strpbrk(name, "/.");
+	sep = p ? *p : '.';
 	if (strlen(name) >= sizeof(tmp))
 		return -ENOENT;
 	strcpy(tmp, name);
@@ -422,6 +425,8 @@ int sysctl_write(struct sysctl_ns *ns, const char *name, const char *value)
 		return err;
 	if (r.e->flags & F_RO)
 		return -EACCES;
+	if (!len)	/* opened and closed without a write(2): nothing happens */
+		return 0;
 	err = snap_take(ns, &r, &s);
 	if (err)
 		return err;

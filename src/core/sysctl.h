@@ -274,12 +274,13 @@ void sysctl_unregister_dev(struct sysctl_ns *ns, const char *ifname);
  * written, -ENOENT (unknown), -EACCES (write-only entry), -ENOSPC (buffer too small). */
 int sysctl_read(struct sysctl_ns *ns, const char *name, char *buf, size_t len);
 
-/* Parse value exactly as Linux's proc handler parses the bytes of one write(2) of it to
- * /proc/sys/...: leading/trailing whitespace, base prefixes ("0x10", "010"), several
- * whitespace-separated ints for vectors, partial writes of vectors. Note `sysctl -w`
- * appends '\n'; "" is a no-op write that succeeds. Returns 0, -ENOENT, -EACCES
- * (read-only), -EINVAL (unparsable / out of range), -ENOENT/-EPERM (unknown /
- * disallowed congestion control), as Linux. */
+/* Apply value exactly as Linux does when these bytes are written to /proc/sys/... the
+ * way `printf '%s' value > file` writes them (a short write is continued at the next
+ * offset): leading/trailing whitespace, base prefixes ("0x10", "010"), several
+ * whitespace-separated ints for vectors, partial writes of vectors. `sysctl -w` would
+ * append '\n'; "" writes nothing and succeeds. Returns 0, -ENOENT (no such entry, or an
+ * unknown congestion control), -EACCES (read-only), -EINVAL (unparsable or out of
+ * range), as Linux. */
 int sysctl_write(struct sysctl_ns *ns, const char *name, const char *value);
 
 /* Every readable entry in `sysctl -a` order (deprecated aliases hidden, as procps does).

@@ -58,49 +58,49 @@ const struct sysctl_entry sysctl_table[] = {
 	IP_UINT(fib_multipath_hash_seed, 0),
 	IP_U8_RANGE(fib_multipath_use_neigh, 0, 1, 0),
 	IP_U8_RANGE(fib_notify_on_flag_change, 0, 2, 0),
-	IP_U8(fwmark_reflect, 0),
+	IP_U8(fwmark_reflect, 1),
 	IP_U8_RANGE(icmp_echo_enable_probe, 0, 1, 0),
-	IP_U8_RANGE(icmp_echo_ignore_all, 0, 1, 0),
-	IP_U8_RANGE(icmp_echo_ignore_broadcasts, 0, 1, 0),
-	IP_U8_RANGE(icmp_errors_use_inbound_ifaddr, 0, 1, 0),
-	IP_U8_RANGE(icmp_ignore_bogus_error_responses, 0, 1, 0),
-	IP_INT_MIN(icmp_msgs_burst, 0, 0),
-	IP_INT_MIN(icmp_msgs_per_sec, 0, 0),
-	IP_MSECS(icmp_ratelimit, 0),
-	IP_INT(icmp_ratemask, 0),
+	IP_U8_RANGE(icmp_echo_ignore_all, 0, 1, 1),
+	IP_U8_RANGE(icmp_echo_ignore_broadcasts, 0, 1, 1),
+	IP_U8_RANGE(icmp_errors_use_inbound_ifaddr, 0, 1, 1),
+	IP_U8_RANGE(icmp_ignore_bogus_error_responses, 0, 1, 1),
+	IP_INT_MIN(icmp_msgs_burst, 0, 1),
+	IP_INT_MIN(icmp_msgs_per_sec, 0, 1),
+	IP_MSECS(icmp_ratelimit, 1),
+	IP_INT(icmp_ratemask, 1),
 	IP_U8(igmp_link_local_mcast_reports, 0),
 	IP_INT(igmp_max_memberships, 0),
 	IP_INT(igmp_max_msf, 0),
 	IP_INT_MIN(igmp_qrv, 1, 0),
 	IP_U8_RANGE(ip_autobind_reuse, 0, 1, 0),
-	IP_U8_RANGE(ip_default_ttl, 1, 255, 0),
+	IP_U8_RANGE(ip_default_ttl, 1, 255, 1),
 	IP_U8(ip_dynaddr, 0),
 	IP_U8(ip_early_demux, 0),
-	ENTRY("ip_forward", SC_IP, SK_FORWARD, ST_INT, 1, 0, 0, IPOFF(ip_forward), 0, 0),
-	IP_U8_RANGE(ip_forward_update_priority, 0, 1, 0),
+	ENTRY("ip_forward", SC_IP, SK_FORWARD, ST_INT, 1, 0, 1, IPOFF(ip_forward), 0, 0),
+	IP_U8_RANGE(ip_forward_update_priority, 0, 1, 1),
 	IP_U8(ip_forward_use_pmtu, 0),
-	ENTRY("ip_local_port_range", SC_IP, SK_PORT_RANGE, ST_INT, 2, F_MIN | F_MAX, 0,
+	ENTRY("ip_local_port_range", SC_IP, SK_PORT_RANGE, ST_INT, 2, F_MIN | F_MAX, 1,
 	      IPOFF(ip_local_port_range), 1, 65535),
 	ENTRY("ip_local_reserved_ports", SC_IP, SK_PORT_BITMAP, ST_NONE, 1, 0, 0,
 	      IPOFF(ip_local_reserved_ports), 0, 65535),
-	IP_U8(ip_no_pmtu_disc, 0),
-	IP_U8(ip_nonlocal_bind, 0),
-	ENTRY("ip_unprivileged_port_start", SC_IP, SK_UNPRIV_PORT, ST_INT, 1, F_MIN | F_MAX, 0,
+	IP_U8(ip_no_pmtu_disc, 1),
+	IP_U8(ip_nonlocal_bind, 1),
+	ENTRY("ip_unprivileged_port_start", SC_IP, SK_UNPRIV_PORT, ST_INT, 1, F_MIN | F_MAX, 1,
 	      IPOFF(ip_unprivileged_port_start), 0, 65535),
-	ENTRY("ipfrag_high_thresh", SC_IP, SK_ULONG, ST_ULONG, 1, F_MIN_FIELD, 0,
+	ENTRY("ipfrag_high_thresh", SC_IP, SK_ULONG, ST_ULONG, 1, F_MIN_FIELD, 1,
 	      IPOFF(ipfrag_high_thresh), IPOFF(ipfrag_low_thresh), 0),
 	ENTRY("ipfrag_low_thresh", SC_IP, SK_ULONG, ST_ULONG, 1, F_MAX_FIELD, 0,
 	      IPOFF(ipfrag_low_thresh), 0, IPOFF(ipfrag_high_thresh)),
-	IP_INT_MIN(ipfrag_max_dist, 0, 0),
-	IP_SECS(ipfrag_time, 0),
+	IP_INT_MIN(ipfrag_max_dist, 0, 1),
+	IP_SECS(ipfrag_time, 1),
 	IP_U8_RANGE(nexthop_compat_mode, 0, 1, 0),
 	ENTRY("ping_group_range", SC_IP, SK_PING_GROUP, ST_NONE, 2, F_MIN | F_MAX, 0,
 	      IPOFF(ping_group_range), 0, SYSCTL_GID_T_MAX),
 	IP_U8_RANGE(raw_l3mdev_accept, 0, 1, 0),
 	ENTRY("route.flush", SC_IP, SK_FLUSH, ST_NONE, 1, F_WO, 0, 0, 0, 0),
-	ENTRY("route.min_adv_mss", SC_IP, SK_INT, ST_INT, 1, 0, 0, IPOFF(route_min_adv_mss), 0, 0),
-	ENTRY("route.min_pmtu", SC_IP, SK_INT, ST_INT, 1, F_MIN, 0, IPOFF(route_min_pmtu), 68, 0),
-	ENTRY("route.mtu_expires", SC_IP, SK_JIFFIES, ST_SEC, 1, 0, 0, IPOFF(route_mtu_expires),
+	ENTRY("route.min_adv_mss", SC_IP, SK_INT, ST_INT, 1, 0, 1, IPOFF(route_min_adv_mss), 0, 0),
+	ENTRY("route.min_pmtu", SC_IP, SK_INT, ST_INT, 1, F_MIN, 1, IPOFF(route_min_pmtu), 68, 0),
+	ENTRY("route.mtu_expires", SC_IP, SK_JIFFIES, ST_SEC, 1, 0, 1, IPOFF(route_mtu_expires),
 	      0, 0),
 	IP_U8(tcp_abort_on_overflow, 0),
 	IP_INT_RANGE(tcp_adv_win_scale, -31, 31, 0),
@@ -202,71 +202,71 @@ const struct sysctl_entry sysctl_table[] = {
 	IP_INT(xfrm4_gc_thresh, 0),
 
 	/* ---- net.ipv4.conf.{all,default,<dev>}.* ---- */
-	CONF(accept_local, 0),
-	CONF(accept_redirects, 0),
-	CONF(accept_source_route, 0),
-	CONF(arp_accept, 0),
-	CONF(arp_announce, 0),
+	CONF(accept_local, 1),
+	CONF(accept_redirects, 1),
+	CONF(accept_source_route, 1),
+	CONF(arp_accept, 1),
+	CONF(arp_announce, 1),
 	CONF(arp_evict_nocarrier, 0),
-	CONF(arp_filter, 0),
-	CONF(arp_ignore, 0),
-	CONF(arp_notify, 0),
-	CONF(bc_forwarding, 0),
+	CONF(arp_filter, 1),
+	CONF(arp_ignore, 1),
+	CONF(arp_notify, 1),
+	CONF(bc_forwarding, 1),
 	CONF(bootp_relay, 0),
 	CONF_FLUSH(disable_policy, 0),
 	CONF_FLUSH(disable_xfrm, 0),
-	CONF(drop_gratuitous_arp, 0),
-	CONF_FLUSH(drop_unicast_in_l2_multicast, 0),
+	CONF(drop_gratuitous_arp, 1),
+	CONF_FLUSH(drop_unicast_in_l2_multicast, 1),
 	CONF(force_igmp_version, 0),
-	ENTRY("forwarding", SC_CONF, SK_FORWARD, ST_INT, 1, 0, 0, CONFOFF(forwarding), 0, 0),
+	ENTRY("forwarding", SC_CONF, SK_FORWARD, ST_INT, 1, 0, 1, CONFOFF(forwarding), 0, 0),
 	CONF(igmpv2_unsolicited_report_interval, 0),
 	CONF(igmpv3_unsolicited_report_interval, 0),
 	CONF(ignore_routes_with_linkdown, 0),
 	CONF(log_martians, 0),
 	ENTRY("mc_forwarding", SC_CONF, SK_INT, ST_INT, 1, F_RO, 0, CONFOFF(mc_forwarding), 0, 0),
 	CONF(medium_id, 0),
-	CONF_FLUSH(promote_secondaries, 0),
+	CONF_FLUSH(promote_secondaries, 1),
 	CONF(proxy_arp, 0),
 	CONF(proxy_arp_pvlan, 0),
-	CONF_FLUSH(route_localnet, 0),
-	CONF(rp_filter, 0),
-	CONF(secure_redirects, 0),
-	CONF(send_redirects, 0),
-	CONF(shared_media, 0),
+	CONF_FLUSH(route_localnet, 1),
+	CONF(rp_filter, 1),
+	CONF(secure_redirects, 1),
+	CONF(send_redirects, 1),
+	CONF(shared_media, 1),
 	CONF(src_valid_mark, 0),
 	CONF(tag, 0),
 
 	/* ---- net.ipv4.neigh.{default,<dev>}.* (times stored in ms) ---- */
 	NEIGH_TIME(anycast_delay, SK_USERHZ, 0),
-	NEIGH_COUNT(app_solicit, 0),
+	NEIGH_COUNT(app_solicit, 1),
 	ENTRY("base_reachable_time", SC_NEIGH, SK_JIFFIES, ST_MS64, 1,
-	      F_NEIGH | F_DEPRECATED | F_ALIAS, 0, NEIGHOFF(base_reachable_time_ms), 0, 0),
-	NEIGH_TIME(base_reachable_time_ms, SK_MS_JIFFIES, 0),
-	NEIGH_TIME(delay_first_probe_time, SK_JIFFIES, 0),
+	      F_NEIGH | F_DEPRECATED | F_ALIAS, 1, NEIGHOFF(base_reachable_time_ms), 0, 0),
+	NEIGH_TIME(base_reachable_time_ms, SK_MS_JIFFIES, 1),
+	NEIGH_TIME(delay_first_probe_time, SK_JIFFIES, 1),
 	ENTRY("gc_interval", SC_NEIGH, SK_JIFFIES, ST_MS64, 1, F_DFLT_ONLY, 0,
 	      NEIGHOFF(gc_interval), 0, 0),
-	NEIGH_TIME(gc_stale_time, SK_JIFFIES, 0),
-	ENTRY("gc_thresh1", SC_NEIGH, SK_INT, ST_INT, 1, F_DFLT_ONLY | F_MIN | F_MAX, 0,
+	NEIGH_TIME(gc_stale_time, SK_JIFFIES, 1),
+	ENTRY("gc_thresh1", SC_NEIGH, SK_INT, ST_INT, 1, F_DFLT_ONLY | F_MIN | F_MAX, 1,
 	      NEIGHOFF(gc_thresh1), 0, INT_MAX),
-	ENTRY("gc_thresh2", SC_NEIGH, SK_INT, ST_INT, 1, F_DFLT_ONLY | F_MIN | F_MAX, 0,
+	ENTRY("gc_thresh2", SC_NEIGH, SK_INT, ST_INT, 1, F_DFLT_ONLY | F_MIN | F_MAX, 1,
 	      NEIGHOFF(gc_thresh2), 0, INT_MAX),
-	ENTRY("gc_thresh3", SC_NEIGH, SK_INT, ST_INT, 1, F_DFLT_ONLY | F_MIN | F_MAX, 0,
+	ENTRY("gc_thresh3", SC_NEIGH, SK_INT, ST_INT, 1, F_DFLT_ONLY | F_MIN | F_MAX, 1,
 	      NEIGHOFF(gc_thresh3), 0, INT_MAX),
 	/* neigh_proc_dointvec_ms_jiffies_positive(): at least one jiffy */
 	ENTRY("interval_probe_time_ms", SC_NEIGH, SK_MS_JIFFIES, ST_MS64, 1, F_NEIGH | F_MIN, 0,
 	      NEIGHOFF(interval_probe_time_ms), 1, 0),
-	NEIGH_TIME(locktime, SK_USERHZ, 0),
-	NEIGH_COUNT(mcast_resolicit, 0),
-	NEIGH_COUNT(mcast_solicit, 0),
+	NEIGH_TIME(locktime, SK_USERHZ, 1),
+	NEIGH_COUNT(mcast_resolicit, 1),
+	NEIGH_COUNT(mcast_solicit, 1),
 	NEIGH_TIME(proxy_delay, SK_USERHZ, 0),
 	NEIGH_COUNT(proxy_qlen, 0),
-	ENTRY("retrans_time", SC_NEIGH, SK_USERHZ, ST_MS64, 1, F_NEIGH | F_DEPRECATED | F_ALIAS, 0,
+	ENTRY("retrans_time", SC_NEIGH, SK_USERHZ, ST_MS64, 1, F_NEIGH | F_DEPRECATED | F_ALIAS, 1,
 	      NEIGHOFF(retrans_time_ms), 0, 0),
-	NEIGH_TIME(retrans_time_ms, SK_MS_JIFFIES, 0),
-	NEIGH_COUNT(ucast_solicit, 0),
-	ENTRY("unres_qlen", SC_NEIGH, SK_UNRES_QLEN, ST_INT, 1, F_NEIGH | F_ALIAS, 0,
+	NEIGH_TIME(retrans_time_ms, SK_MS_JIFFIES, 1),
+	NEIGH_COUNT(ucast_solicit, 1),
+	ENTRY("unres_qlen", SC_NEIGH, SK_UNRES_QLEN, ST_INT, 1, F_NEIGH | F_ALIAS, 1,
 	      NEIGHOFF(unres_qlen_bytes), 0, 0),
-	NEIGH_COUNT(unres_qlen_bytes, 0),
+	NEIGH_COUNT(unres_qlen_bytes, 1),
 };
 
 const size_t sysctl_table_len = sizeof(sysctl_table) / sizeof(sysctl_table[0]);
@@ -416,29 +416,32 @@ void sysctl_defaults_init(struct sysctl_ns *ns)
 
 /* ---- docs/sysctl.md ---- */
 
-static const char *kind_word(const struct sysctl_entry *e)
+static const char *num_word(long long v)
 {
-	switch (e->kind) {
-	case SK_JIFFIES:
-		return " s";
-	case SK_MS_JIFFIES:
-		return " ms";
-	case SK_USERHZ:
-		return " 1/100 s";
-	default:
-		return "";
-	}
+	static char buf[32];
+
+	if (v == INT_MAX)
+		return "INT_MAX";
+	if (v == INT_MIN)
+		return "INT_MIN";
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return buf;
 }
 
 void sysctl_entry_range(const struct sysctl_ns *ns, const struct sysctl_entry *e, char *buf,
 			size_t len)
 {
 	char lo[32] = "", hi[32] = "";
-	const char *unit = kind_word(e);
+	const char *follows = "";
 
+	if (e->flags & (F_DEVINET | F_NEIGH))
+		follows = "; follows default until set";
+	else if (e->scope == SC_CONF && e->kind == SK_INT && !(e->flags & F_RO))
+		follows = "; never follows default";
 	switch (e->kind) {
 	case SK_FORWARD:
-		snprintf(buf, len, "int; sets every device's forwarding");
+		snprintf(buf, len, "int; %s", e->scope == SC_IP ? "= conf.all.forwarding"
+			 : "all: sets default and every device; never follows default");
 		return;
 	case SK_PORT_RANGE:
 		snprintf(buf, len, "1..65535 each, low <= high, low >= ip_unprivileged_port_start");
@@ -447,10 +450,10 @@ void sysctl_entry_range(const struct sysctl_ns *ns, const struct sysctl_entry *e
 		snprintf(buf, len, "0..65535, <= ip_local_port_range low");
 		return;
 	case SK_PING_GROUP:
-		snprintf(buf, len, "gid 0..4294967294 each; high < low means none");
+		snprintf(buf, len, "gid 0..4294967294 each; high < low: nobody");
 		return;
 	case SK_PORT_BITMAP:
-		snprintf(buf, len, "list of ports/ranges in 0..65535");
+		snprintf(buf, len, "list of ports and ranges in 0..65535");
 		return;
 	case SK_CC:
 		snprintf(buf, len, "an available name");
@@ -465,14 +468,14 @@ void sysctl_entry_range(const struct sysctl_ns *ns, const struct sysctl_entry *e
 		snprintf(buf, len, "write-only, any value");
 		return;
 	case SK_UNRES_QLEN:
-		snprintf(buf, len, "0..%d packets (of %d bytes)", INT_MAX / SYSCTL_SKB_TRUESIZE,
-			 SYSCTL_SKB_TRUESIZE);
+		snprintf(buf, len, "0..%d packets of %d bytes%s", INT_MAX / SYSCTL_SKB_TRUESIZE,
+			 SYSCTL_SKB_TRUESIZE, follows);
 		return;
 	case SK_JIFFIES:
-		snprintf(buf, len, "-%d..%d s", INT_MAX / ns->hz, INT_MAX / ns->hz);
+		snprintf(buf, len, "-INT_MAX/HZ..INT_MAX/HZ s%s", follows);
 		return;
 	case SK_USERHZ:
-		snprintf(buf, len, "any (1/100 s)");
+		snprintf(buf, len, "any, 1/100 s%s", follows);
 		return;
 	default:
 		break;
@@ -482,35 +485,34 @@ void sysctl_entry_range(const struct sysctl_ns *ns, const struct sysctl_entry *e
 		return;
 	}
 	if (e->flags & F_MIN_FIELD)
-		snprintf(lo, sizeof(lo), "%s",
-			 e->off == offsetof(struct ipv4_sysctl, ipfrag_high_thresh)
-				 ? "ipfrag_low_thresh" : "?");
+		snprintf(lo, sizeof(lo), "ipfrag_low_thresh");
 	else if (e->flags & F_MIN)
-		snprintf(lo, sizeof(lo), "%lld", e->min);
-	else if (e->kind == SK_INT)
-		snprintf(lo, sizeof(lo), "%d", INT_MIN);
+		snprintf(lo, sizeof(lo), "%s", num_word(e->min));
 	else
-		snprintf(lo, sizeof(lo), "0");
+		snprintf(lo, sizeof(lo), "%s", e->kind == SK_INT ? "INT_MIN" : "0");
 	if (e->flags & F_MAX_FIELD)
 		snprintf(hi, sizeof(hi), "%s",
 			 e->off == offsetof(struct ipv4_sysctl, ipfrag_low_thresh) ? "ipfrag_high_thresh"
 										      : "tcp_max_reordering");
 	else if (e->flags & F_MAX)
-		snprintf(hi, sizeof(hi), "%lld", e->max);
+		snprintf(hi, sizeof(hi), "%s", num_word(e->max));
 	else if (e->flags & F_MAX_UINT_DIV_HZ)
-		snprintf(hi, sizeof(hi), "%u", UINT_MAX / (unsigned)ns->hz);
+		snprintf(hi, sizeof(hi), "UINT_MAX/HZ");
 	else if (e->kind == SK_U8)
 		snprintf(hi, sizeof(hi), "255");
 	else if (e->kind == SK_UINT)
-		snprintf(hi, sizeof(hi), "%u", UINT_MAX);
+		snprintf(hi, sizeof(hi), "UINT_MAX");
 	else if (e->kind == SK_ULONG)
-		snprintf(hi, sizeof(hi), "%lu", ULONG_MAX);
+		snprintf(hi, sizeof(hi), "ULONG_MAX");
 	else
-		snprintf(hi, sizeof(hi), "%d", INT_MAX);
+		snprintf(hi, sizeof(hi), "INT_MAX");
 	if (e->kind == SK_MS_JIFFIES) {
-		if (!(e->flags & F_MIN))
-			snprintf(lo, sizeof(lo), "0");
-		snprintf(hi, sizeof(hi), "%d", INT_MAX);
+		snprintf(buf, len, "%s..INT_MAX ms, rounded up to the tick%s",
+			 e->flags & F_MIN ? "1" : "0", follows);
+		return;
 	}
-	snprintf(buf, len, "%s..%s%s%s", lo, hi, unit, e->n > 1 ? " each" : "");
+	if (e->kind == SK_INT && !(e->flags & (F_MIN | F_MAX | F_MIN_FIELD | F_MAX_FIELD)))
+		snprintf(buf, len, "int%s", follows);
+	else
+		snprintf(buf, len, "%s..%s%s%s", lo, hi, e->n > 1 ? " each" : "", follows);
 }
