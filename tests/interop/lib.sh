@@ -182,13 +182,14 @@ t_wait_file() {
 # t_ips_start NAME NS ARGS...: `ipstack host ARGS...` inside NS, bounded by
 # T_IPS_LIMIT seconds; log $T_TMP/NAME.log, counters $T_TMP/NAME.stats (rewritten on
 # SIGUSR1 and at exit). Waits for its ready file; returns 1 (after showing the log) if it
-# does not come up.
+# does not come up. IPS_HOST_ARGS adds options to every instance (e.g. --driven).
 t_ips_start() {
 	local name=$1 ns=$2; shift 2
 	local ready=$T_TMP/$name.ready
 	rm -f "$ready"
 	ip netns exec "$ns" timeout -s TERM -k 5 "${T_IPS_LIMIT:-300}" "$IPSTACK" host \
-		--name "$name" --ready-file "$ready" --stats-file "$T_TMP/$name.stats" "$@" \
+		--name "$name" --ready-file "$ready" --stats-file "$T_TMP/$name.stats" \
+		${IPS_HOST_ARGS:-} "$@" \
 		>"$T_TMP/$name.log" 2>&1 &
 	IPS_PID[$name]=$!
 	T_PIDS+=("$!")
