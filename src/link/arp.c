@@ -663,16 +663,12 @@ static void neigh_timer_handler(void *arg)
 		next = now + neigh_retrans(dev);	/* INCOMPLETE, PROBE */
 	}
 
+	/* In PROBE the probes past ucast_solicit (mcast_resolicit of them) broadcast. */
 	if ((n->nud_state & (NUD_INCOMPLETE | NUD_PROBE)) && n->probes >= neigh_max_probes(n)) {
-		if (n->nud_state == NUD_PROBE && parms->mcast_resolicit) {
-			n->nud_state = NUD_INCOMPLETE;	/* unicast failed: broadcast again */
-			n->updated = now;
-		} else {
-			n->nud_state = NUD_FAILED;
-			n->updated = now;
-			neigh_invalidate(n);
-			return;
-		}
+		n->nud_state = NUD_FAILED;
+		n->updated = now;
+		neigh_invalidate(n);
+		return;
 	}
 
 	if (n->nud_state & NUD_IN_TIMER) {
@@ -1158,6 +1154,11 @@ int neigh_del(struct netdev *dev, uint32_t addr)
 		neigh_remove(n);
 	neigh_put(n);
 	return 0;
+}
+
+uint64_t neigh_reachable_time_ms(struct netdev *dev)
+{
+	return dev->neigh ? (uint64_t)neigh_reachable_time(dev) : 0;
 }
 
 const struct neigh_stats *neigh_get_stats(struct ips_stack *st)

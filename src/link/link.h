@@ -49,6 +49,10 @@ int neigh_foreach(struct ips_stack *st, int (*cb)(void *arg, const struct neigh_
 		  void *arg);
 /* One entry: 0 and *out filled, or -ENOENT. */
 int neigh_lookup_info(struct netdev *dev, uint32_t addr, struct neigh_info *out);
+/* The device's current reachable time (random in [base/2, 3*base/2) of
+ * base_reachable_time_ms, re-drawn every 300 s and when the base changes), as
+ * `ip ntable show` prints it. */
+uint64_t neigh_reachable_time_ms(struct netdev *dev);
 /* `ip neigh replace ADDR lladdr MAC nud STATE dev DEV`: create or override an entry as
  * the administrator (NUD_PERMANENT, NUD_NOARP, NUD_REACHABLE or NUD_STALE). lladdr may
  * be NULL for NUD_NOARP. -ENODEV, -EINVAL, -ENOBUFS (table full). */
