@@ -97,4 +97,16 @@ big=$(tshark -r "$T_TMP/tap0.pcap" -Y "ip.src == 10.199.7.2" -T fields -e frame.
 t_expect_eq "tap0 --mtu 1400: largest frame ipstack sent = 14 + 20 + 1376 (fragment data in 8s)" "$big" 1410
 t_pcap_check "$T_TMP/tap0.pcap"
 t_pcap_check "$T_TMP/tap1.pcap"
+
+# --impair applies in both directions: 40 ms each way is at least 80 ms of round trip;
+# and loss=100 answers nothing.
+t_ips_start imp "$H" --tap tap0 --addr 10.199.7.2/24 --impair delay=40 \
+	--tap tap1 --addr 10.199.8.2/24 --impair loss=100 || t_finish
+t_run "$T_TMP/delay.log" 15 "$H" ping -c 3 -i 0.2 -W 3 10.199.7.2
+rtt_min=$(sed -nE 's|^rtt min/avg/max/mdev = ([0-9]+)\..*|\1|p' "$T_TMP/delay.log")
+t_expect_eq "--impair delay=40: replies" "$(grep -c 'bytes from' "$T_TMP/delay.log")" 3
+t_expect_ge "--impair delay=40: min rtt (ms)" "${rtt_min:-0}" 80
+t_run "$T_TMP/loss.log" 15 "$H" ping -c 3 -i 0.2 -W 1 10.199.8.2
+t_expect_grep "--impair loss=100: nothing answered" "$T_TMP/loss.log" '^3 packets transmitted, 0 received'
+t_ips_stop imp
 t_finish
