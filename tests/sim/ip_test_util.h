@@ -8,6 +8,7 @@
 #define IPS_TESTS_SIM_IP_TEST_UTIL_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/ip_icmp.h>
 #include <stdio.h>
 #include <stdlib.h>
