@@ -288,6 +288,12 @@ struct icmp_xmit {
 	const uint8_t *opt_data;	/* reply options (compile_user form) */
 	const struct wire_ipv4_opts *opt;
 	int oif;
+	/* The type icmp_out_count() sees: __ip_make_skb() takes it from the flow
+	 * (fl4_icmp_type) for the ICMP control socket, and icmp_reply() never sets it, so
+	 * Linux 6.x counts every reply it makes as an echo reply (type 0) -- a timestamp
+	 * reply too (checked with nstat in a netns: IcmpOutEchoReps and IcmpMsgOutType0
+	 * move, not IcmpOutTimestampReps). __icmp_send() sets it to the error's type. */
+	uint8_t count_type;
 };
 
 /* icmp_push_reply(): build the message, checksum it, fill in the options as
@@ -326,7 +332,7 @@ static int icmp_push(struct ips_stack *st, const struct icmp_xmit *x)
 		o.opts_len = x->opt->optlen;
 		o.opt = x->opt;
 	}
-	icmp_out_count(st, p[0]);
+	icmp_out_count(st, x->count_type);
 	return ip4_output(st, pkb, &o, NULL);
 }
 
@@ -376,6 +382,7 @@ static void icmp_reply(struct ips_stack *st, struct pkb *req, const uint8_t *hea
 		.saddr = saddr, .daddr = req_saddr,
 		.tos = iph[1], .mark = mark,
 		.opt_data = opt_data, .opt = &out,
+		.count_type = ICMP_ECHOREPLY,
 	};
 	icmp_push(st, &x);
 }
@@ -493,6 +500,7 @@ void icmp_send(struct ips_stack *st, struct pkb *orig, int type, int code, uint3
 		.saddr = saddr, .daddr = orig_saddr,
 		.tos = tos, .mark = mark,
 		.opt_data = opt_data, .opt = &out,
+		.count_type = (uint8_t)type,
 	};
 	icmp_push(st, &x);
 }
@@ -798,6 +806,7 @@ int icmp_echo_send(struct ips_stack *st, const struct icmp_echo_req *req, uint32
 		.ttl = req->ttl,
 		.pmtudisc = req->pmtudisc,
 		.oif = req->oif,
+		.broadcast_ok = req->broadcast,
 	};
 	size_t optlen = 0;
 	struct pkb *pkb;

@@ -54,6 +54,7 @@ struct icmp_echo_req {
 	size_t opts_len;
 	int pmtudisc;			/* IP_PMTUDISC_*; -1: the sysctl default (WANT) */
 	int oif;
+	bool broadcast;			/* SO_BROADCAST (ping -b) */
 };
 /* Returns 0 or -errno as sendto() on a raw ICMP socket would: -EMSGSIZE (too big for
  * 65535, or DF and over the path MTU: *mtu_out set), -EINVAL (bad options),

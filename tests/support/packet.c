@@ -66,6 +66,7 @@ int test_send_ip(ips_stack *st, uint32_t daddr, uint8_t proto, const void *paylo
 		.tos = tos,
 		.ttl = ttl,
 		.pmtudisc = pmtudisc,
+		.broadcast_ok = true,
 	};
 	struct pkb *p = pkb_alloc(&st->pool, len);
 	int err;

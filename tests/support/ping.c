@@ -148,6 +148,7 @@ int test_ping(ips_stack *st, uint32_t dst, size_t size, const struct ping_opts *
 			.tos = o->tos,
 			.opts = o->ipopts,
 			.opts_len = o->ipopts_len,
+			.broadcast = o->broadcast,
 			.pmtudisc = o->pmtudisc == PING_PMTU_DO	    ? IP_PMTUDISC_DO
 				    : o->pmtudisc == PING_PMTU_DONT ? IP_PMTUDISC_DONT
 								    : -1,

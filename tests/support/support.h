@@ -60,8 +60,9 @@ struct ping_opts {
 	uint8_t tos;
 	const uint8_t *ipopts;		/* IP_OPTIONS form */
 	size_t ipopts_len;
-	int pmtudisc;			/* IP_PMTUDISC_*; 0 = DONT... use PING_PMTU_* below */
+	int pmtudisc;			/* PING_PMTU_* below */
 	uint32_t saddr;
+	bool broadcast;			/* ping -b */
 };
 #define PING_PMTU_DEFAULT 0		/* as ping(8) without -M: the socket default (WANT) */
 #define PING_PMTU_DONT	  1		/* -M dont */
