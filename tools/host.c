@@ -14,6 +14,7 @@
 
 #include "ipstack/ipstack.h"
 #include "cli.h"
+#include "ctl_server.h"
 
 #define CMD "host"
 #define MAX_DEVS 16
@@ -44,6 +45,7 @@ struct host_opts {
 	const char *ready_file;
 	const char *stats_on_exit;
 	const char *stats_file;		/* rewritten on SIGUSR1 */
+	const char *ctl;		/* control socket (tools/ctl_server.c) */
 	int driven;
 };
 
@@ -65,6 +67,7 @@ static void host_usage(FILE *f)
 		"    --ready-file PATH    written once every device is up\n"
 		"    --stats-on-exit FILE write every counter as `Name value` lines at exit\n"
 		"    --stats-file FILE    the same, rewritten on SIGUSR1 and at exit\n"
+		"    --ctl PATH           control socket for `ipstack ctl PATH ...` (docs/ctl.md)\n"
 		"    --driven             run the stack from this thread (default: its own thread)\n"
 		"Runs until SIGINT or SIGTERM, then exits 0 after flushing its pcap files.\n"
 		"Example (a router):\n"
@@ -200,6 +203,10 @@ static int host_parse(int argc, char **argv, struct host_opts *o)
 			if (r < 0)
 				return CLI_EXIT_USAGE;
 			o->stats_file = v;
+		} else if (OPT("--ctl")) {
+			if (r < 0)
+				return CLI_EXIT_USAGE;
+			o->ctl = v;
 		} else {
 			cli_err(CMD, "unknown option '%s' (try 'ipstack host --help')", argv[i]);
 			return CLI_EXIT_USAGE;
@@ -460,6 +467,7 @@ static int cmd_host(int argc, char **argv)
 	struct ips_stack_config cfg = { 0 };
 	static const struct ips_clock_ops clock_ops = { host_clock_now_ns, NULL };
 	struct strbuf ready = { 0 };
+	struct ctl_server *ctl = NULL;
 	sigset_t set, old;
 	ips_stack *st;
 	int rc;
@@ -501,6 +509,15 @@ static int cmd_host(int argc, char **argv)
 		}
 	}
 	rc = setup_devices(st, &o, &ready);
+	if (rc == 0 && o.ctl) {
+		int e;
+
+		ctl = ctl_server_start(st, o.ctl, &e);
+		if (!ctl) {
+			cli_err(CMD, "--ctl %s: %s", o.ctl, strerror(-e));
+			rc = CLI_EXIT_RUNTIME;
+		}
+	}
 	if (rc == 0 && o.ready_file) {
 		int e = write_file_atomic(o.ready_file, ready.p, ready.len);
 
@@ -511,6 +528,7 @@ static int cmd_host(int argc, char **argv)
 	}
 	free(ready.p);
 	if (rc) {
+		ctl_server_stop(ctl);
 		ips_stack_free(st);
 		return rc;
 	}
@@ -569,6 +587,7 @@ static int cmd_host(int argc, char **argv)
 			close(sfd);
 	}
 
+	ctl_server_stop(ctl);
 	if (o.stats_file)
 		stats_dump(st, o.stats_file);
 	if (o.stats_on_exit)
