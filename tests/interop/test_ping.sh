@@ -53,7 +53,12 @@ ip netns exec "$H" timeout 15 tshark -i tap0 -f icmp -c 6 -a duration:10 \
 	-w "$T_TMP/kernel-tap0.pcap" >"$T_TMP/tshark.log" 2>&1 &
 TSHARK=$!
 T_PIDS+=("$TSHARK")
-for _ in $(seq 100); do grep -q "Capturing on" "$T_TMP/tshark.log" && break; sleep 0.05; done
+# Live once dumpcap's packet socket is bound to all protocols on tap0 ("Capturing on"
+# comes earlier, while the socket is still being set up).
+for _ in $(seq 200); do
+	ip netns exec "$H" ss -0 -a -p 2>/dev/null | grep -qE '\*:tap0 .*"dumpcap"' && break
+	sleep 0.05
+done
 t_run "$T_TMP/plain.log" 15 "$H" ping -c 3 -i 0.2 -W 2 $IPS
 ping_ok "ping -c 3" 3 "$T_TMP/plain.log"
 wait "$TSHARK"
