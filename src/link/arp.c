@@ -37,6 +37,8 @@
 #define SCOPE_HOST 254
 
 #define NEIGH_HASH_MIN 16
+/* pkb->cb[0] of a request that waited in the proxy queue (Linux's LOCALLY_ENQUEUED). */
+#define ARP_PROXY_REDO 0x70726f78u
 
 struct neighbour {
 	struct neighbour *next;		/* hash chain */
@@ -683,6 +685,7 @@ static void neigh_timer_handler(void *arg)
 /* ---- The periodic sweep ---- */
 
 static void neigh_gc_run(void *arg);
+static void arp_proxy_run(void *arg);
 
 static void neigh_gc_arm(struct ips_stack *st)
 {
@@ -740,6 +743,8 @@ int neigh_init(struct ips_stack *st)
 	struct link_state *ls = link_state(st);
 
 	timer_init(&ls->neigh_gc, neigh_gc_run, st);
+	timer_init(&ls->proxy_timer, arp_proxy_run, st);
+	pkb_queue_init(&ls->proxy_queue);
 	ls->neigh_last_rand_ms = (int64_t)stack_now_ms(st);
 	ls->neigh_last_flush_ms = stack_now_ms(st);
 	return 0;
@@ -748,12 +753,17 @@ int neigh_init(struct ips_stack *st)
 void neigh_fini(struct ips_stack *st)
 {
 	stack_timer_cancel(st, &link_state(st)->neigh_gc);
+	stack_timer_cancel(st, &link_state(st)->proxy_timer);
+	pkb_queue_purge(&link_state(st)->proxy_queue);
 }
+
+static void arp_proxy_purge_dev(struct netdev *dev);
 
 void neigh_flush_dev(struct netdev *dev)
 {
 	struct neigh_dev *nd = dev->neigh;
 
+	arp_proxy_purge_dev(dev);
 	if (!nd)
 		return;
 	for (uint32_t i = 0; i < (1u << nd->shift); i++)
@@ -944,6 +954,55 @@ static bool arp_is_garp(struct netdev *dev, int *addr_type, uint16_t op, uint32_
 	return is_garp;
 }
 
+/* arp_fwd_proxy(): proxy_arp answers for hosts reached through another device (on
+ * another medium, when medium_id says which devices share one). */
+static int arp_fwd_proxy(struct netdev *dev, const struct rt_result *rt)
+{
+	struct sysctl_ns *ns = &dev->st->sysctl;
+	int imi, omi;
+
+	if (rt->dev == dev || !in_dev_proxy_arp(ns, &dev->conf))
+		return 0;
+	imi = in_dev_medium_id(ns, &dev->conf);
+	if (imi == 0)
+		return 1;
+	if (imi == -1)
+		return 0;
+	omi = rt->dev ? in_dev_medium_id(ns, &rt->dev->conf) : -1;
+	return omi != imi && omi != -1;
+}
+
+/* arp_fwd_pvlan(): private VLAN proxy ARP answers for hosts on the same segment. */
+static int arp_fwd_pvlan(struct netdev *dev, const struct rt_result *rt, uint32_t sip, uint32_t tip)
+{
+	if (rt->dev != dev || sip == tip)	/* "don't reply on self probes" */
+		return 0;
+	return in_dev_proxy_arp_pvlan(&dev->st->sysctl, &dev->conf) != 0;
+}
+
+/* pneigh_enqueue(): answer a proxied broadcast request after a random part of
+ * proxy_delay, so that the real owner, if there is one, answers first. */
+static void pneigh_enqueue(struct netdev *dev, struct pkb *pkb)
+{
+	struct ips_stack *st = dev->st;
+	struct link_state *ls = link_state(st);
+	int64_t delay = dev->neigh_parms.proxy_delay;
+	uint64_t when = stack_now_ms(st) + rng_below(&st->rng, (uint32_t)(delay > 0 ? delay : 1));
+
+	if ((int)ls->proxy_queue.len > dev->neigh_parms.proxy_qlen) {
+		pkb_free(pkb);
+		return;
+	}
+	pkb->cb[0] = ARP_PROXY_REDO;
+	pkb->cb[1] = (uint32_t)when;
+	pkb->cb[2] = (uint32_t)(when >> 32);
+	pkb->dev = dev;
+	pkb_queue_push(&ls->proxy_queue, pkb);
+	if (!timer_pending(&ls->proxy_timer) ||
+	    timer_expires_ns(&ls->proxy_timer) > when * NS_PER_MS)
+		stack_timer_arm(st, &ls->proxy_timer, when * NS_PER_MS);
+}
+
 /* neigh_event_ns(): someone asked for us, so they are about to talk to us: cache them
  * (STALE, to be confirmed by the traffic that follows). */
 static struct neighbour *neigh_event_ns(struct netdev *dev, const uint8_t *sha, uint32_t sip)
@@ -985,18 +1044,34 @@ static void arp_process(struct netdev *dev, struct pkb *pkb, const struct wire_a
 
 	/* (The address-type test first only spares route_input() the requests for other
 	 * hosts, which it could not find local anyway.) */
-	if (a->op == ARPOP_REQUEST && route_addr_type(st, tip) == RTN_LOCAL_ &&
-	    route_input(st, dev, tip, sip, &rt) == 0 && rt.type == RTN_LOCAL_) {
-		int dont_send = arp_ignore(dev, sip, tip);
+	if (a->op == ARPOP_REQUEST &&
+	    (route_addr_type(st, tip) == RTN_LOCAL_ || in_dev_forward(&st->sysctl, &dev->conf)) &&
+	    route_input(st, dev, tip, sip, &rt) == 0) {
+		if (rt.type == RTN_LOCAL_) {
+			int dont_send = arp_ignore(dev, sip, tip);
 
-		if (!dont_send && in_dev_arpfilter(&st->sysctl, &dev->conf))
-			dont_send = arp_filter(dev, sip, tip);
-		if (!dont_send) {
-			n = neigh_event_ns(dev, a->sha, sip);
-			if (n)
-				arp_send(dev, ARPOP_REPLY, sip, tip, a->sha, dev->hwaddr, a->sha);
+			if (!dont_send && in_dev_arpfilter(&st->sysctl, &dev->conf))
+				dont_send = arp_filter(dev, sip, tip);
+			if (!dont_send) {
+				n = neigh_event_ns(dev, a->sha, sip);
+				if (n)
+					arp_send(dev, ARPOP_REPLY, sip, tip, a->sha, dev->hwaddr,
+						 a->sha);
+			}
+			goto out;
 		}
-		goto out;
+		if (in_dev_forward(&st->sysctl, &dev->conf) && rt.type == RTN_UNICAST_ &&
+		    (arp_fwd_proxy(dev, &rt) || arp_fwd_pvlan(dev, &rt, sip, tip))) {
+			neigh_event_ns(dev, a->sha, sip);
+			if (pkb->cb[0] == ARP_PROXY_REDO || pkb->pkt_type == PKB_HOST ||
+			    parms->proxy_delay == 0) {
+				arp_send(dev, ARPOP_REPLY, sip, tip, a->sha, dev->hwaddr, a->sha);
+			} else {
+				pneigh_enqueue(dev, pkb);
+				return;
+			}
+			goto out;
+		}
 	}
 
 	/* Update our table: only for neighbours we already know, unless arp_accept. */
@@ -1027,7 +1102,69 @@ out:
 	pkb_free(pkb);
 }
 
+static void arp_rcv_parsed(struct netdev *dev, struct pkb *pkb);
+
+/* neigh_proxy_process(): answer the proxied requests whose time has come. */
+static void arp_proxy_run(void *arg)
+{
+	struct ips_stack *st = arg;
+	struct link_state *ls = link_state(st);
+	uint64_t now = stack_now_ms(st), next = UINT64_MAX;
+	struct pkb_queue due, keep;
+	struct pkb *p;
+
+	pkb_queue_init(&due);
+	pkb_queue_init(&keep);
+	while ((p = pkb_queue_pop(&ls->proxy_queue)) != NULL) {
+		uint64_t when = (uint64_t)p->cb[1] | (uint64_t)p->cb[2] << 32;
+
+		if (when <= now) {
+			pkb_queue_push(&due, p);
+		} else {
+			pkb_queue_push(&keep, p);
+			if (when < next)
+				next = when;
+		}
+	}
+	ls->proxy_queue = keep;
+	if (next != UINT64_MAX)
+		stack_timer_arm(st, &ls->proxy_timer, next * NS_PER_MS);
+	while ((p = pkb_queue_pop(&due)) != NULL) {
+		if (netdev_is_up(p->dev))
+			arp_rcv_parsed(p->dev, p);	/* proxy_redo */
+		else
+			pkb_free(p);
+	}
+}
+
+/* pneigh_queue_purge() for one device. */
+static void arp_proxy_purge_dev(struct netdev *dev)
+{
+	struct link_state *ls = link_state(dev->st);
+	struct pkb_queue keep;
+	struct pkb *p;
+
+	if (!ls)
+		return;
+	pkb_queue_init(&keep);
+	while ((p = pkb_queue_pop(&ls->proxy_queue)) != NULL) {
+		if (p->dev == dev)
+			pkb_free(p);
+		else
+			pkb_queue_push(&keep, p);
+	}
+	ls->proxy_queue = keep;
+	if (!keep.len)
+		stack_timer_cancel(dev->st, &ls->proxy_timer);
+}
+
 void arp_rcv(struct netdev *dev, struct pkb *pkb)
+{
+	pkb->cb[0] = 0;
+	arp_rcv_parsed(dev, pkb);
+}
+
+static void arp_rcv_parsed(struct netdev *dev, struct pkb *pkb)
 {
 	struct wire_arp a;
 	int rc;

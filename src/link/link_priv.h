@@ -26,6 +26,9 @@ struct link_state {
 	struct timer neigh_gc;		/* armed only while entries exist */
 	uint64_t neigh_last_flush_ms;	/* last forced gc */
 	int64_t neigh_last_rand_ms;	/* last re-draw of the reachable times */
+	/* Proxy ARP requests waiting out a random part of proxy_delay (pneigh_enqueue()). */
+	struct pkb_queue proxy_queue;
+	struct timer proxy_timer;
 	struct neigh_stats neigh_stats;
 };
 

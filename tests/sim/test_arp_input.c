@@ -461,3 +461,86 @@ TEST(ieee802_hardware_type_is_accepted)
 	CHECK(!last_reply(&t, n0, &s));
 	harness_fini(&t);
 }
+
+/* h routes 10.1.0.0/24 out of eth1; with forwarding and proxy_arp on eth0 it answers
+ * on eth0 for hosts behind eth1. */
+static void proxy_setup(struct harness *t, struct wire *eth1)
+{
+	harness_dev(t, "eth1", eth1, Q_MAC);
+	ips_addr_add(t->h, "eth1", "10.1.0.1/24");
+	set_sysctl(t, "net.ipv4.ip_forward", "1");
+	set_sysctl(t, "net.ipv4.conf.eth0.proxy_arp", "1");
+}
+
+TEST(proxy_arp_answers_broadcasts_after_a_random_delay)
+{
+	struct harness t;
+	struct wire eth1;
+	struct seen s;
+
+	ASSERT_EQ(harness_init(&t, 30), 0);
+	proxy_setup(&t, &eth1);
+	inject_arp(&t, BCAST, ARPOP_REQUEST, P_MAC, PEER, ZERO_MAC, IP("10.1.0.5"));
+	CHECK(!last_reply(&t, 0, &s));		/* not at once */
+	run_to_ms(&t, 800);			/* within proxy_delay (0.8 s) */
+	ASSERT(last_reply(&t, 0, &s));
+	CHECK_EQ(s.arp.spa, IP("10.1.0.5"));
+	CHECK_MEM(s.arp.sha, H_MAC, 6);
+	CHECK_MEM(s.eth.dst, P_MAC, 6);
+	CHECK(t.eth0.f[t.eth0.n - 1].t < H_MS(800));
+	CHECK_EQ(neigh_state(&t, t.eth0.dev, PEER), NUD_STALE);
+	harness_fini(&t);
+}
+
+TEST(proxy_arp_answers_unicast_requests_at_once)
+{
+	struct harness t;
+	struct wire eth1;
+	struct seen s;
+
+	ASSERT_EQ(harness_init(&t, 31), 0);
+	proxy_setup(&t, &eth1);
+	inject_arp(&t, H_MAC, ARPOP_REQUEST, P_MAC, PEER, ZERO_MAC, IP("10.1.0.5"));
+	CHECK(last_reply(&t, 0, &s));
+	harness_fini(&t);
+}
+
+TEST(proxy_arp_needs_forwarding_and_another_device)
+{
+	struct harness t;
+	struct wire eth1;
+	struct seen s;
+
+	ASSERT_EQ(harness_init(&t, 32), 0);
+	proxy_setup(&t, &eth1);
+	/* Routed back out of eth0 itself: the owner answers, not us. */
+	inject_arp(&t, H_MAC, ARPOP_REQUEST, P_MAC, PEER, ZERO_MAC, IP("10.0.0.7"));
+	CHECK(!last_reply(&t, 0, &s));
+	/* Not forwarding: no proxy. */
+	ASSERT_EQ(set_sysctl(&t, "net.ipv4.ip_forward", "0"), 0);
+	inject_arp(&t, H_MAC, ARPOP_REQUEST, P_MAC, PEER, ZERO_MAC, IP("10.1.0.5"));
+	CHECK(!last_reply(&t, 0, &s));
+	/* Device down while a proxied request waits: it is dropped with it. */
+	ASSERT_EQ(set_sysctl(&t, "net.ipv4.ip_forward", "1"), 0);
+	inject_arp(&t, BCAST, ARPOP_REQUEST, P_MAC, PEER, ZERO_MAC, IP("10.1.0.5"));
+	ASSERT_EQ(ips_dev_set_up(t.h, "eth0", 0), 0);
+	run_to_ms(&t, 2000);
+	CHECK(!last_reply(&t, 0, &s));
+	ASSERT_EQ(ips_dev_set_up(t.h, "eth0", 1), 0);
+	harness_fini(&t);
+}
+
+TEST(proxy_arp_pvlan_answers_on_the_same_segment)
+{
+	struct harness t;
+	struct seen s;
+
+	ASSERT_EQ(harness_init(&t, 33), 0);
+	set_sysctl(&t, "net.ipv4.ip_forward", "1");
+	set_sysctl(&t, "net.ipv4.conf.eth0.proxy_arp_pvlan", "1");
+	inject_arp(&t, H_MAC, ARPOP_REQUEST, P_MAC, PEER, ZERO_MAC, IP("10.0.0.7"));
+	ASSERT(last_reply(&t, 0, &s));
+	CHECK_EQ(s.arp.spa, IP("10.0.0.7"));
+	CHECK_MEM(s.arp.sha, H_MAC, 6);
+	harness_fini(&t);
+}
