@@ -317,8 +317,11 @@ IPS_API int ips_dev_set_pcap(ips_stack *st, const char *ifname, const char *path
 		if (!w)
 			goto out;
 	}
-	pcap_dev_close(dev);
+	/* Stopping reports a failure to write the file out (disk full...). */
+	err = pcap_close(dev->pcap);
 	dev->pcap = w;
+	if (w)
+		err = 0;
 out:
 	stack_unlock(st);
 	return err;
