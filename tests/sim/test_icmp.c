@@ -564,4 +564,97 @@ TEST(frag_needed_values_as_linux_route_get_shows)
 	done2(&t);
 }
 
+/* ---- Redirects ---- */
+
+/* A redirect from the gateway we use for 10.77.0.9 (b), quoting an echo request we
+ * sent there, naming 10.0.0.3 as the better first hop. */
+static void inject_redirect(ips_stack *st, uint32_t from, uint32_t new_gw, uint8_t code)
+{
+	uint8_t m[8 + 28] = { ICMP_REDIRECT, code };
+	uint8_t *in = m + 8;
+	struct test_ipv4 h = {
+		.saddr = from, .daddr = A("10.0.0.1"), .proto = IPPROTO_ICMP,
+		.payload = m, .len = sizeof(m),
+	};
+
+	put_in4(m + 4, new_gw);
+	in[0] = 0x45;
+	put_be16(in + 2, 84);
+	in[8] = 63;
+	in[9] = IPPROTO_ICMP;
+	put_in4(in + 12, A("10.0.0.1"));
+	put_in4(in + 16, A("10.77.0.9"));
+	in[20] = ICMP_ECHO;
+	put_be16(m + 2, ips_csum_fold(ips_csum_add(0, m, sizeof(m))));
+	test_ipv4_inject(st, "eth0", test_ipv4_build(st, &h));
+}
+
+/* A host (accept_redirects 1, shared_media 1: the new gateway need only be a unicast
+ * address) learns the gateway as a next-hop exception for the destination, for
+ * ip_rt_gc_timeout (300 s). */
+TEST(redirect_from_our_gateway_learnt)
+{
+	struct w2 t;
+	struct pmtu_info pi;
+
+	ASSERT_EQ(setup2(&t), 0);
+	ASSERT_EQ(ips_route_add_str(t.a, "10.77.0.0/16 via 10.0.0.2"), 0);
+	inject_redirect(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST);
+	CHECK_EQ(test_counter(t.a, "IcmpInRedirects"), 1);
+	ASSERT(pmtu_lookup(t.a, A("10.77.0.9"), &pi));
+	CHECK_EQ(pi.gateway, A("10.0.0.3"));
+	CHECK_EQ(pi.mtu, 0);
+	test_run(t.w, SEC(300));
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), 0);
+	done2(&t);
+}
+
+/* Ignored: from a router that is not our gateway for that destination, naming a
+ * multicast gateway, with an unknown code, when redirects are not accepted, and on a
+ * router (ip_forward=1 turns conf.all.accept_redirects off, as Linux 6.18 does). */
+TEST(redirect_ignored_unless_valid)
+{
+	struct w2 t;
+
+	ASSERT_EQ(setup2(&t), 0);
+	ASSERT_EQ(ips_route_add_str(t.a, "10.77.0.0/16 via 10.0.0.2"), 0);
+	inject_redirect(t.a, A("10.0.0.5"), A("10.0.0.3"), ICMP_REDIR_HOST);
+	inject_redirect(t.a, A("10.0.0.2"), A("224.0.0.1"), ICMP_REDIR_HOST);
+	inject_redirect(t.a, A("10.0.0.2"), A("10.0.0.2"), ICMP_REDIR_HOST);
+	inject_redirect(t.a, A("10.0.0.2"), A("10.0.0.3"), 4);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), 0);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.conf.all.accept_redirects", "0"), 0);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.conf.eth0.accept_redirects", "0"), 0);
+	inject_redirect(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), 0);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.conf.all.accept_redirects", "1"), 0);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.conf.eth0.accept_redirects", "1"), 0);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.ip_forward", "1"), 0);
+	inject_redirect(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), 0);
+	CHECK_EQ(test_counter(t.a, "IcmpInRedirects"), 6);
+	done2(&t);
+}
+
+/* shared_media 0: the new gateway must be on the link with the old one, and with
+ * secure_redirects it must also be the gateway of one of our default routes. */
+TEST(redirect_secure_without_shared_media)
+{
+	struct w2 t;
+
+	ASSERT_EQ(setup2(&t), 0);
+	ASSERT_EQ(ips_route_add_str(t.a, "10.77.0.0/16 via 10.0.0.2"), 0);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.conf.all.shared_media", "0"), 0);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.conf.eth0.shared_media", "0"), 0);
+	inject_redirect(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), 0);
+	ASSERT_EQ(ips_route_add_str(t.a, "default via 10.0.0.3"), 0);
+	inject_redirect(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), A("10.0.0.3"));
+	/* off the link: never */
+	inject_redirect(t.a, A("10.0.0.2"), A("10.9.9.9"), ICMP_REDIR_HOST);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), A("10.0.0.3"));
+	done2(&t);
+}
+
 TEST_MAIN
