@@ -2,8 +2,8 @@
 # A kernel UDP socket sends to a port on ipstack where nothing listens: ipstack must
 # answer ICMP port unreachable (RFC 1122 4.1.3.1), so the kernel socket gets
 # ECONNREFUSED, and count it as Linux does (UdpNoPorts, IcmpOutDestUnreachs).
-# NEEDS the UDP input (src/transport/udp*): without a UDP handler the IP layer answers
-# "protocol unreachable" instead (the script then reports ENOPROTOOPT), and this fails.
+# Depends on the UDP input (src/transport/udp.c): without a UDP handler the IP layer
+# answers "protocol unreachable" instead (the script then reports ENOPROTOOPT).
 . "$(dirname "$0")/lib.sh"
 t_require tshark "$PY"
 
@@ -19,7 +19,7 @@ t_ips_start h "$H" --tap tap0 --addr $IPS/24 --pcap "$T_TMP/h-tap0.pcap" || t_fi
 if t_run "$T_TMP/udp.log" 20 "$H" "$PY" "$(dirname "$0")/udp_unreach.py" $IPS 9; then
 	t_ok "kernel UDP socket to $IPS:9 (no listener): ECONNREFUSED, ICMP type 3 code 3 from $IPS"
 else
-	t_fail "kernel UDP socket to $IPS:9 (no listener) [needs ipstack's UDP input]:"
+	t_fail "kernel UDP socket to $IPS:9 (no listener):"
 fi
 sed 's/^/     | /' "$T_TMP/udp.log"
 
