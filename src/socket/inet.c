@@ -110,8 +110,12 @@ int inet_route_out(struct sock *sk, uint32_t *daddr, uint32_t saddr, int oif,
 	if (saddr) {
 		if (ip4_is_multicast(saddr) || ip4_is_lbcast(saddr) || ip4_is_zeronet(saddr))
 			return -EINVAL;
-		if (!(sk->freebind || sk->transparent) && route_addr_type(st, saddr) != RTN_LOCAL_)
-			return -EINVAL;
+		/* Not ours and not allowed to pretend: Linux's "rth = ERR_PTR(-ENETUNREACH)"
+		 * still stands when __ip_dev_find() fails. */
+		if (!(sk->freebind || sk->transparent) && route_addr_type(st, saddr) != RTN_LOCAL_) {
+			MIB_INC(st, IpOutNoRoutes);
+			return -ENETUNREACH;
+		}
 	}
 	memset(res, 0, sizeof(*res));
 	err = route_output(st, *daddr, saddr, oif, sk->mark, res);

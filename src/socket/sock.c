@@ -496,13 +496,13 @@ long sock_recv_error(struct sock *sk, struct msghdr *msg, int flags)
 	}
 	iov_copy_to(msg, p->data, copied);
 	cmsg_put_timestamp(sk, msg, &used, p->tstamp_ns);
-	if (cb->port) {
+	/* The original destination; port 0 for local errors of unconnected sockets and for
+	 * raw/ping sockets (Linux fills the name in every case). */
+	if (msg->msg_name) {
 		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = cb->port };
 
 		sin.sin_addr.s_addr = cb->addr;
 		name_out(msg, &sin);
-	} else {
-		msg->msg_namelen = 0;
 	}
 	memset(&errhdr, 0, sizeof(errhdr));
 	errhdr.ee.ee_errno = cb->ee.ee_errno;
@@ -520,7 +520,7 @@ long sock_recv_error(struct sock *sk, struct msghdr *msg, int flags)
 			struct sock_rx_cb rx = {
 				.saddr = cb->offender,
 				.daddr = cb->daddr,
-				.spec_dst = cb->daddr,
+				.spec_dst = 0,	/* not prepared for an ICMP packet */
 				.iif = cb->iif,
 			};
 
@@ -608,7 +608,10 @@ long sock_dgram_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 		sk->rmem -= pkb_truesize(p);
 		pkb_free(p);
 	}
-	return (long)((flags & MSG_TRUNC) ? ulen : copied);
+	/* ping_recvmsg() returns what it copied even with MSG_TRUNC. */
+	if ((flags & MSG_TRUNC) && !(sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_ICMP))
+		return (long)ulen;
+	return (long)copied;
 }
 
 void sock_stamp_to_real(struct ips_stack *st, uint64_t stamp_ns, struct timespec *ts)

@@ -207,6 +207,8 @@ struct sock {
 			bool pcslen_set, pcrlen_set;
 			bool no_check_tx;		/* SO_NO_CHECK */
 			bool cork;
+			bool gro;
+			uint16_t gso_size;	/* UDP_SEGMENT (kept, not used) */
 		} udp;
 		struct {
 			uint32_t icmp_filter;		/* ICMP_FILTER */

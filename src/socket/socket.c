@@ -204,6 +204,7 @@ static struct sock *sock_enter(int fd, long *err)
 		return NULL;
 	}
 	stack_lock(sk->st);
+	*err = 0;
 	return sk;
 }
 

@@ -157,9 +157,7 @@ static int bind_to_index(struct sock *sk, int ifindex)
 	if (sk->bound_dev_if && !sock_capable(sk->st, SOCK_CAP_NET_RAW))
 		return -EPERM;
 	if (ifindex < 0)
-		return -EINVAL;
-	if (ifindex && !stack_dev_by_index(sk->st, ifindex))
-		return -ENODEV;
+		return -EINVAL;	/* (the index is not checked: Linux binds to any number) */
 	sk->bound_dev_if = ifindex;
 	if (sk->prot->rehash)
 		sk->prot->rehash(sk);
@@ -301,6 +299,9 @@ static int sol_socket_set(struct sock *sk, int name, const void *optval, socklen
 	case SO_RXQ_OVFL:
 		sk->rxq_ovfl = vb;
 		return 0;
+	case SO_PASSCRED:
+	case SO_PASSSEC:
+		return -EOPNOTSUPP;	/* sk_may_scm_recv(): AF_UNIX and netlink only */
 	case SO_SELECT_ERR_QUEUE:
 		sk->select_err_queue = vb;
 		return 0;
@@ -417,7 +418,10 @@ static int sol_socket_get(struct sock *sk, int name, void *optval, socklen_t *op
 		v.val = 0;	/* never TCP_LISTEN here */
 		break;
 	case SO_PEERSEC:
-		return -ENOPROTOOPT;	/* security_socket_getpeersec_stream() without an LSM */
+		return -ENOPROTOOPT;
+	case SO_PASSCRED:
+	case SO_PASSSEC:
+		return -EOPNOTSUPP;	/* security_socket_getpeersec_stream() without an LSM */
 	case SO_MARK:
 		v.val = (int)sk->mark;
 		break;
@@ -797,6 +801,9 @@ static int ip_get(struct sock *sk, int name, void *optval, socklen_t *optlen)
 		break;
 	case IP_MINTTL:
 		val = sk->minttl;
+		break;
+	case IP_ROUTER_ALERT:
+		val = sk->router_alert;
 		break;
 	case IP_MULTICAST_TTL:
 		val = sk->mc_ttl;

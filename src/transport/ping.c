@@ -78,6 +78,7 @@ static int ping_sock_init(struct sock *sk)
 	unsigned int lo = st->sysctl.ip.ping_group_range[0];
 	unsigned int hi = st->sysctl.ip.ping_group_range[1];
 
+	sk->reuse = true;	/* INET_PROTOSW_REUSE */
 	if (lo <= ss->gid && ss->gid <= hi)
 		return 0;
 	return -EACCES;

@@ -167,6 +167,7 @@ static int raw_sock_init(struct sock *sk)
 	 * IP_HDRINCL. A raw socket is hashed from the start. */
 	sk->num = (uint16_t)sk->protocol;
 	sk->sport = htons(sk->num);
+	sk->reuse = true;	/* INET_PROTOSW_REUSE */
 	if (sk->protocol == IPPROTO_RAW)
 		sk->hdrincl = true;
 	raw_hash(sk);

@@ -743,8 +743,11 @@ static int udp_setsockopt(struct sock *sk, int level, int name, const void *val,
 	case UDP_SEGMENT:
 		if (v < 0 || v > 0xFFFF)
 			return -EINVAL;
+		sk->u.udp.gso_size = (uint16_t)v;
 		return 0;
 	case UDP_GRO:
+		sk->u.udp.gro = v != 0;
+		return 0;
 	case UDP_NO_CHECK6_TX:
 	case UDP_NO_CHECK6_RX:
 		return 0;
@@ -790,9 +793,13 @@ static int udp_getsockopt(struct sock *sk, int level, int name, void *val, sockl
 	case UDP_ENCAP:
 	case UDP_NO_CHECK6_TX:
 	case UDP_NO_CHECK6_RX:
-	case UDP_SEGMENT:
-	case UDP_GRO:
 		v = 0;
+		break;
+	case UDP_SEGMENT:
+		v = sk->u.udp.gso_size;
+		break;
+	case UDP_GRO:
+		v = sk->u.udp.gro;
 		break;
 	case UDPLITE_SEND_CSCOV:
 		v = sk->u.udp.cscov_send;
