@@ -947,8 +947,10 @@ static void t_cmsg(void)
 	seti(c, IPPROTO_IP, IP_TTL, -1);
 
 	/* send-side cmsgs */
+	/* struct cmsghdr ends in a flexible array: spell its three fields out (same
+	 * layout) so that a value can follow it. */
 	struct {
-		struct cmsghdr h;
+		struct { size_t cmsg_len; int cmsg_level, cmsg_type; } h;
 		int v;
 	} __attribute__((aligned(8))) ttlc = { { CMSG_LEN(sizeof(int)), SOL_IP, IP_TTL }, 7 };
 	struct iovec siov = { "s", 1 };
@@ -991,7 +993,7 @@ static void t_cmsg(void)
 	C("sendmsg.cmsg_sol_socket_bad", sendmsg(c, &sm, 0));
 
 	struct {
-		struct cmsghdr h;
+		struct { size_t cmsg_len; int cmsg_level, cmsg_type; } h;
 		struct in_pktinfo pi;
 	} __attribute__((aligned(8))) pic;
 
