@@ -657,4 +657,47 @@ TEST(redirect_secure_without_shared_media)
 	done2(&t);
 }
 
+/* The source of an error about a packet that is not for us: the address the route back
+ * to its sender prefers; with icmp_errors_use_inbound_ifaddr=1, the address of the
+ * interface the packet came in on. Here a packet from 10.0.1.1 arrives on r's eth1
+ * (10.0.2.1) with TTL 1, while the route back leaves by eth0 (10.0.1.2). */
+static uint32_t ttl_error_source(bool inbound)
+{
+	ips_world *w = ips_world_new(5);
+	ips_stack *a, *r, *b;
+	struct seen s;
+	struct ping_result pr;
+	uint8_t data[8] = { 0 };
+	struct test_ipv4 h = {
+		.saddr = A("10.0.1.1"), .daddr = A("10.0.2.2"), .ttl = 1,
+		.payload = data, .len = sizeof(data),
+	};
+	uint32_t from;
+
+	if (host_router_host(w, &a, &r, &b, 0, 0) != 0)
+		return 0;
+	if (inbound)
+		ips_sysctl_set(r, "net.ipv4.icmp_errors_use_inbound_ifaddr", "1");
+	test_ping(a, A("10.0.2.2"), 8, NULL, &pr);	/* neighbours */
+	seen_start(&s, a);
+	test_ipv4_inject(r, "eth1", test_ipv4_build(r, &h));
+	test_run(w, SEC(1));
+	CHECK_EQ(s.by_type[ICMP_TIME_EXCEEDED], 1);
+	from = s.last_from;
+	icmp_listener_del(a, &s.l);
+	CHECK_EQ(ips_stack_pkb_outstanding(r), 0);
+	ips_world_free(w);
+	return from;
+}
+
+TEST(error_source_route_preferred_by_default)
+{
+	CHECK_EQ(ttl_error_source(false), A("10.0.1.2"));
+}
+
+TEST(error_source_inbound_interface_when_asked)
+{
+	CHECK_EQ(ttl_error_source(true), A("10.0.2.1"));
+}
+
 TEST_MAIN
