@@ -6,8 +6,11 @@
 # agree.
 . "$(dirname "$0")/lib.sh"
 t_require tshark nstat
-PINGER=$IPS_ROOT/build/interop/ips_pinger
-if ! make -s -C "$IPS_ROOT" build/interop/ips_pinger >"$T_TMP/make.log" 2>&1; then
+# PINGER=build/asan/interop/ips_pinger runs a sanitizer build (built beforehand).
+if [ -n "${PINGER:-}" ]; then
+	[ -x "$PINGER" ] || { t_fail "PINGER=$PINGER is not executable"; t_finish; }
+elif PINGER=$IPS_ROOT/build/interop/ips_pinger;
+     ! make -s -C "$IPS_ROOT" build/interop/ips_pinger >"$T_TMP/make.log" 2>&1; then
 	t_fail "build ips_pinger (needs icmp_echo_send, icmp_listener_add, ips_tap_attach):"
 	sed 's/^/       | /' "$T_TMP/make.log" | grep -vE '^\s*\|\s*$' | tail -12
 	t_finish
