@@ -127,6 +127,8 @@ IPS_API int ips_cbdev_inject(ips_stack *st, const char *ifname, const void *pkt,
 IPS_API int ips_dev_set_impair(ips_stack *st, const char *ifname, const struct ips_impair *imp);
 /* Write every frame sent or received on ifname to a pcap file (NULL path stops). */
 IPS_API int ips_dev_set_pcap(ips_stack *st, const char *ifname, const char *path);
+/* Flush every open capture file of st to disk (e.g. on SIGINT). */
+IPS_API int ips_pcap_flush(ips_stack *st);
 IPS_API int ips_dev_set_mtu(ips_stack *st, const char *ifname, uint32_t mtu);
 IPS_API int ips_dev_set_up(ips_stack *st, const char *ifname, int up);
 IPS_API int ips_dev_index(ips_stack *st, const char *ifname);

@@ -20,8 +20,9 @@ void link_fini(struct ips_stack *st);	/* unregisters every device */
  * When resolution fails, queued packets go to ip4_link_failure(). */
 int link_output(struct netdev *dev, struct pkb *pkb, uint32_t nexthop);
 
-/* An address was added to dev: send gratuitous ARP (arp_notify semantics aside, Linux
- * announces on NETDEV_UP/address add). */
+/* An address was added to dev. Linux sends no ARP for `ip addr add` (checked on 6.18
+ * with arp_notify 0 and 1): it announces only when the device comes up with
+ * arp_notify=1. So this is a hook that sends nothing; see docs/link.md. */
 void arp_addr_added(struct netdev *dev, uint32_t addr);
 /* Forget neighbours on dev (device down, address removed). */
 void neigh_flush_dev(struct netdev *dev);
@@ -69,9 +70,6 @@ struct neigh_stats {
 };
 const struct neigh_stats *neigh_get_stats(struct ips_stack *st);
 
-/* ---- Capture (src/link/pcap.c) ---- */
-/* Flush every open capture file of st to disk (e.g. from a host's SIGINT path, after
- * the loop stopped). Takes the lock. */
-IPS_API int ips_pcap_flush(ips_stack *st);
+/* Capture: ips_pcap_flush() is declared in include/ipstack/ipstack.h. */
 
 #endif
