@@ -177,7 +177,8 @@ static int sol_socket_set(struct sock *sk, int name, const void *optval, socklen
 		if (optlen > IFNAMSIZ - 1)
 			optlen = IFNAMSIZ - 1;
 		memset(devname, 0, sizeof(devname));
-		memcpy(devname, optval, optlen);
+		if (optlen)
+			memcpy(devname, optval, optlen);
 		if (devname[0]) {
 			struct netdev *dev = stack_dev_by_name(sk->st, devname);
 
@@ -658,7 +659,8 @@ static int ip_set(struct sock *sk, int name, const void *optval, socklen_t optle
 		if (optlen > 40)
 			return -EINVAL;
 		memset(data, 0, sizeof(data));
-		memcpy(data, optval, optlen);
+		if (optlen)
+			memcpy(data, optval, optlen);
 		memset(&info, 0, sizeof(info));
 		if (n && wire_ipv4_opts_compile_user(data, &n, sock_capable(st, SOCK_CAP_NET_RAW),
 						     prespec_is_ours, st, &info) < 0)

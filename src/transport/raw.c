@@ -413,7 +413,8 @@ static int raw_setsockopt(struct sock *sk, int level, int name, const void *val,
 		return -EOPNOTSUPP;
 	if (len > sizeof(uint32_t))
 		len = sizeof(uint32_t);
-	memcpy(&sk->u.raw.icmp_filter, val, len);
+	if (len)
+		memcpy(&sk->u.raw.icmp_filter, val, len);
 	return 0;
 }
 

@@ -1017,8 +1017,14 @@ static void t_cmsg(void)
 	sm.msg_controllen = 0;
 	sm.msg_namelen = 0;
 	C("sendmsg.name_len0_unconnected", sendmsg(c, &sm, 0));
+	struct sockaddr_storage big_name;
+
+	memset(&big_name, 0, sizeof(big_name));
+	memcpy(&big_name, &a, sizeof(a));
+	sm.msg_name = &big_name;	/* the kernel reads up to 128 bytes of it */
 	sm.msg_namelen = 1000;
 	C("sendmsg.namelen_big_clamped", sendmsg(c, &sm, 0));
+	sm.msg_name = &a;
 	RECV_DUMP("cmsg.recv_namelen_big");
 	sm.msg_namelen = sizeof(a);
 	sm.msg_iovlen = 1025;
