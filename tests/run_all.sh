@@ -32,6 +32,10 @@ step build-gcc make -j"$jobs" all tests
 step build-clang make -j"$jobs" CC=clang BUILD=build/clang all tests
 step unit bash tests/run_unit.sh build
 step symbols bash tests/check_symbols.sh build/libipstack.so
+for t in tests/scripts/test_*.sh; do
+	[ -e "$t" ] || continue
+	step "script-$(basename "$t" .sh)" bash "$t"
+done
 for t in tests/interop/test_*.sh; do
 	[ -e "$t" ] || continue
 	step "interop-$(basename "$t" .sh)" bash "$t"
