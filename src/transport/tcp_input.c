@@ -1,0 +1,1814 @@
+/* TCP input: demultiplexing (tcp_v4_rcv), the RFC 9293 3.10.7 segment arrival rules as
+ * Linux orders them (tcp_rcv_state_process, tcp_rcv_synsent_state_process,
+ * tcp_validate_incoming with RFC 7323 PAWS and RFC 5961 challenge ACKs), ACK processing
+ * (tcp_ack: window update, RTT, the retransmit queue, recovery state machine), the
+ * receive queue and out-of-order queue with SACK blocks, delayed ACK decisions, FIN and
+ * urgent data, and ICMP errors (tcp_v4_err). */
+#include <errno.h>
+#include <string.h>
+
+#include "ip/ip.h"
+#include "link/netdev.h"
+#include "transport/tcp_int.h"
+#include "wire/wire.h"
+
+#define FLAG_DATA		0x01
+#define FLAG_WIN_UPDATE		0x02
+#define FLAG_DATA_ACKED		0x04
+#define FLAG_RETRANS_DATA_ACKED	0x08
+#define FLAG_SYN_ACKED		0x10
+#define FLAG_DATA_SACKED	0x20
+#define FLAG_ECE		0x40
+#define FLAG_LOST_RETRANS	0x80
+#define FLAG_SLOWPATH		0x100
+#define FLAG_ORIG_SACK_ACKED	0x200
+#define FLAG_SND_UNA_ADVANCED	0x400
+#define FLAG_DSACKING_ACK	0x800
+#define FLAG_SET_XMIT_TIMER	0x1000
+#define FLAG_SACK_RENEGING	0x2000
+#define FLAG_UPDATE_TS_RECENT	0x4000
+#define FLAG_NO_CHALLENGE_ACK	0x8000
+#define FLAG_ACK_MAYBE_DELAYED	0x10000
+#define FLAG_ACKED		(FLAG_DATA_ACKED | FLAG_SYN_ACKED)
+#define FLAG_NOT_DUP		(FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
+#define FLAG_CA_ALERT		(FLAG_DATA_SACKED | FLAG_ECE | FLAG_DSACKING_ACK)
+#define FLAG_FORWARD_PROGRESS	(FLAG_ACKED | FLAG_DATA_SACKED)
+
+/* ---- options ---- */
+
+void tcp_parse_seg_opts(struct ips_stack *st, struct tcp_seg *seg)
+{
+	memset(&seg->opt, 0, sizeof(seg->opt));
+	if (seg->th.doff > WIRE_TCP_HLEN)
+		wire_tcp_opts_parse(seg->pkb->th, seg->th.doff, &seg->opt);
+	if (!st->sysctl.ip.tcp_timestamps && (seg->flags & WIRE_TCP_SYN))
+		seg->opt.has_ts = false;
+}
+
+static void tcp_store_ts_recent(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	tp->ts_recent = seg->opt.tsval;
+	tp->ts_recent_stamp_s = stack_now_ms(tp->st) / 1000;
+}
+
+/* tcp_paws_check(): is the segment's timestamp acceptable against ts_recent? */
+static bool tcp_paws_check(const struct tcp_sock *tp, uint32_t tsval, int win)
+{
+	uint64_t now_s = stack_now_ms(tp->st) / 1000;
+
+	if ((int32_t)(tp->ts_recent - tsval) <= win)
+		return true;
+	if (now_s >= tp->ts_recent_stamp_s + TCP_PAWS_24DAYS_S)
+		return true;
+	if (!tp->ts_recent)
+		return true;
+	return false;
+}
+
+static bool tcp_paws_reject(const struct tcp_sock *tp, uint32_t tsval, bool rst)
+{
+	if (tcp_paws_check(tp, tsval, 0))
+		return false;
+	if (rst && stack_now_ms(tp->st) / 1000 >= tp->ts_recent_stamp_s + TCP_PAWS_MSL_S)
+		return false;
+	return true;
+}
+
+static bool tcp_may_update_window(const struct tcp_sock *tp, uint32_t ack, uint32_t ack_seq,
+				  uint32_t nwin)
+{
+	return after(ack, tp->snd_una) || after(ack_seq, tp->snd_wl1) ||
+	       (ack_seq == tp->snd_wl1 && (nwin > tp->snd_wnd || !nwin));
+}
+
+/* tcp_disordered_ack(): a pure duplicate ACK that PAWS would reject only because of
+ * reordering with data segments. */
+static bool tcp_disordered_ack(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t nwin = (uint32_t)seg->th.window << tp->snd_wscale;
+
+	return (seg->flags & WIRE_TCP_ACK) && seg->seq == seg->end_seq && seg->seq == tp->rcv_nxt &&
+	       seg->ack == tp->snd_una && !tcp_may_update_window(tp, seg->ack, seg->seq, nwin) &&
+	       (int32_t)(tp->ts_recent - seg->opt.tsval) <= (int32_t)(tp->rto_ms * 1024 / 1000);
+}
+
+static bool tcp_paws_discard(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	return !tcp_paws_check(tp, seg->opt.tsval, TCP_PAWS_WINDOW) && !tcp_disordered_ack(tp, seg);
+}
+
+/* __tcp_oow_rate_limited(): at most one ACK per tcp_invalid_ratelimit for segments
+ * without data. */
+static bool tcp_oow_rate_limited(struct tcp_sock *tp, const struct tcp_seg *seg, int mib)
+{
+	uint64_t now = stack_now_ms(tp->st);
+
+	if (seg->seq != seg->end_seq && !(seg->flags & WIRE_TCP_SYN))
+		return false;
+	if (tp->last_oow_ack_ms && now - tp->last_oow_ack_ms < tp->st->sysctl.ip.tcp_invalid_ratelimit) {
+		tp->st->mib.v[mib]++;
+		return true;
+	}
+	tp->last_oow_ack_ms = now ? now : 1;
+	return false;
+}
+
+static uint32_t tcp_receive_window(const struct tcp_sock *tp)
+{
+	int32_t w = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+	return w < 0 ? 0 : (uint32_t)w;
+}
+
+/* ---- RTT and RTO (Linux tcp_rtt_estimator, RFC 6298 with Linux's mdev filter) ---- */
+
+void tcp_rtt_estimator(struct tcp_sock *tp, long mrtt_us)
+{
+	long m = mrtt_us;
+	uint32_t srtt = tp->srtt_us;
+	uint32_t rto_min_us = (uint32_t)tp->st->sysctl.ip.tcp_rto_min_us;
+
+	if (!rto_min_us)
+		rto_min_us = TCP_RTO_MIN_MS * 1000;
+	if (srtt) {
+		m -= (long)(srtt >> 3);
+		srtt = (uint32_t)((long)srtt + m);
+		if (m < 0) {
+			m = -m;
+			m -= (long)(tp->mdev_us >> 2);
+			if (m > 0)
+				m >>= 3;
+		} else {
+			m -= (long)(tp->mdev_us >> 2);
+		}
+		tp->mdev_us = (uint32_t)((long)tp->mdev_us + m);
+		if (tp->mdev_us > tp->mdev_max_us) {
+			tp->mdev_max_us = tp->mdev_us;
+			if (tp->mdev_max_us > tp->rttvar_us)
+				tp->rttvar_us = tp->mdev_max_us;
+		}
+		if (after(tp->snd_una, tp->rtt_seq)) {
+			if (tp->mdev_max_us < tp->rttvar_us)
+				tp->rttvar_us -= (tp->rttvar_us - tp->mdev_max_us) >> 2;
+			tp->rtt_seq = tp->snd_nxt;
+			tp->mdev_max_us = rto_min_us;
+		}
+	} else {
+		srtt = (uint32_t)m << 3;
+		tp->mdev_us = (uint32_t)m << 1;
+		tp->rttvar_us = tp->mdev_us > rto_min_us ? tp->mdev_us : rto_min_us;
+		tp->mdev_max_us = tp->rttvar_us;
+		tp->rtt_seq = tp->snd_nxt;
+	}
+	tp->srtt_us = srtt ? srtt : 1;
+}
+
+uint32_t tcp_bound_rto(struct tcp_sock *tp)
+{
+	if (tp->rto_ms > TCP_RTO_MAX_MS)
+		tp->rto_ms = TCP_RTO_MAX_MS;
+	return tp->rto_ms;
+}
+
+void tcp_set_rto(struct tcp_sock *tp)
+{
+	uint64_t us = (tp->srtt_us >> 3) + tp->rttvar_us;
+
+	tp->rto_ms = (uint32_t)((us + 999) / 1000);
+	tcp_bound_rto(tp);
+}
+
+static void tcp_update_rtt_min(struct tcp_sock *tp, uint32_t rtt_us)
+{
+	uint64_t now = stack_now_ms(tp->st);
+	uint32_t wlen = (uint32_t)tp->st->sysctl.ip.tcp_min_rtt_wlen * 1000;
+
+	if (!rtt_us)
+		rtt_us = 1;
+	/* a windowed min (Linux uses Kathleen Nichols' filter; a plain expiring min here) */
+	if (rtt_us <= tp->min_rtt_us || now - tp->min_rtt_stamp_ms > wlen) {
+		tp->min_rtt_us = rtt_us;
+		tp->min_rtt_stamp_ms = now;
+	}
+}
+
+static bool tcp_ack_update_rtt(struct tcp_sock *tp, int flag, long seq_rtt_us, long sack_rtt_us,
+			       long ca_rtt_us)
+{
+	if (seq_rtt_us < 0)
+		seq_rtt_us = sack_rtt_us;
+	/* RFC 7323 4.1 RTTM: a TSecr is used only if the ACK acknowledges new data. */
+	if (seq_rtt_us < 0 && tp->saw_ts && tp->rcv_tsecr && (flag & FLAG_ACKED)) {
+		uint32_t delta = tcp_tsval(tp->st, tp->ts_off) - tp->rcv_tsecr;
+
+		if (delta < 0x7fffffff / 1000) {
+			if (!delta)
+				delta = 1;
+			seq_rtt_us = (long)delta * 1000;
+			ca_rtt_us = seq_rtt_us;
+		}
+	}
+	if (seq_rtt_us < 0)
+		return false;
+	tcp_update_rtt_min(tp, (uint32_t)(ca_rtt_us >= 0 ? ca_rtt_us : seq_rtt_us));
+	tcp_rtt_estimator(tp, seq_rtt_us);
+	tcp_set_rto(tp);
+	tp->backoff = 0;	/* RFC 6298: only reset backoff on a valid measurement */
+	return true;
+}
+
+/* ---- Congestion state ---- */
+
+static void tcp_set_ca_state(struct tcp_sock *tp, uint8_t s)
+{
+	if (tp->cc->set_state)
+		tp->cc->set_state(tp, s);
+	tp->ca_state = s;
+}
+
+static bool tcp_in_cwnd_reduction(const struct tcp_sock *tp)
+{
+	return tp->ca_state == TCP_CA_CWR || tp->ca_state == TCP_CA_Recovery;
+}
+
+static uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
+{
+	if (tcp_in_cwnd_reduction(tp))
+		return tp->snd_ssthresh;
+	return tp->snd_ssthresh > ((tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2))
+		       ? tp->snd_ssthresh : ((tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2));
+}
+
+static void tcp_init_undo(struct tcp_sock *tp)
+{
+	tp->undo_marker = tp->snd_una;
+	tp->undo_retrans = tp->retrans_out ? tp->retrans_out : 0;
+}
+
+void tcp_init_cwnd_reduction(struct tcp_sock *tp)
+{
+	tp->high_seq = tp->snd_nxt;
+	tp->tlp_high_seq = 0;
+	tp->snd_cwnd_cnt = 0;
+	tp->prior_cwnd = tp->snd_cwnd;
+	tp->prr_delivered = 0;
+	tp->prr_out = 0;
+	tp->snd_ssthresh = tp->cc->ssthresh(tp);
+	if (tp->ecn_ok)
+		tp->ecn_flags |= 1;	/* TCP_ECN_QUEUE_CWR */
+}
+
+static void tcp_end_cwnd_reduction(struct tcp_sock *tp)
+{
+	if (tp->snd_ssthresh < 0x7fffffff && (tp->ca_state == TCP_CA_CWR || tp->undo_marker)) {
+		tp->snd_cwnd = tp->snd_ssthresh;
+		tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
+	}
+	if (tp->cc->cwnd_event)
+		tp->cc->cwnd_event(tp, CA_EVENT_COMPLETE_CWR);
+}
+
+static void tcp_enter_cwr(struct tcp_sock *tp)
+{
+	tp->prior_ssthresh = 0;
+	if (tp->ca_state < TCP_CA_CWR) {
+		tp->undo_marker = 0;
+		tcp_init_cwnd_reduction(tp);
+		tcp_set_ca_state(tp, TCP_CA_CWR);
+	}
+}
+
+static void tcp_enter_recovery(struct tcp_sock *tp, bool ece_ack)
+{
+	tp->prior_ssthresh = 0;
+	tcp_init_undo(tp);
+	MIB_INC(tp->st, TcpExtTCPSackRecovery);
+	if (!tp->sack_ok) {
+		tp->st->mib.v[MIB_TcpExtTCPSackRecovery]--;
+		MIB_INC(tp->st, TcpExtTCPRenoRecovery);
+	}
+	if (!tcp_in_cwnd_reduction(tp)) {
+		if (!ece_ack)
+			tp->prior_ssthresh = tcp_current_ssthresh(tp);
+		tcp_init_cwnd_reduction(tp);
+	}
+	tcp_set_ca_state(tp, TCP_CA_Recovery);
+}
+
+void tcp_clear_retrans(struct tcp_sock *tp)
+{
+	tp->retrans_out = 0;
+	tp->lost_out = 0;
+	tp->undo_marker = 0;
+	tp->undo_retrans = 0;
+	tp->sacked_out = 0;
+}
+
+/* RFC 6298 5.5-5.7 + Linux tcp_enter_loss(): the RTO fired. */
+void tcp_enter_loss(struct tcp_sock *tp)
+{
+	struct tcp_txrec *head = tp->rtx_head;
+	bool reneg = head && (head->flags & TXR_SACKED);
+
+	if (reneg) {
+		MIB_INC(tp->st, TcpExtTCPSACKReneging);
+		tp->sacked_out = 0;
+	}
+	if (!tp->sack_ok)
+		tp->sacked_out = 0;
+	for (struct tcp_txrec *r = head; r; r = r->next) {
+		if (reneg)
+			r->flags &= (uint8_t)~TXR_SACKED;
+		else if (r != head && tp->rack.rtt_us &&
+			 (int64_t)tp->rack.rtt_us -
+				 (int64_t)(tcp_now_us(tp->st) - r->xmit_us) > 0)
+			continue;	/* sent recently: not lost yet (RACK) */
+		tcp_mark_rec_lost(tp, r);
+	}
+	if (tp->ca_state <= TCP_CA_Disorder || !after(tp->high_seq, tp->snd_una) ||
+	    (tp->ca_state == TCP_CA_Loss && !tp->retransmits)) {
+		tp->prior_ssthresh = tcp_current_ssthresh(tp);
+		tp->prior_cwnd = tp->snd_cwnd;
+		tp->snd_ssthresh = tp->cc->ssthresh(tp);
+		if (tp->cc->cwnd_event)
+			tp->cc->cwnd_event(tp, CA_EVENT_LOSS);
+		tcp_init_undo(tp);
+	}
+	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
+	tp->snd_cwnd_cnt = 0;
+	tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
+	if (tp->ca_state <= TCP_CA_Disorder && tp->sacked_out >= (uint32_t)tp->st->sysctl.ip.tcp_reordering &&
+	    tp->reordering > (uint32_t)tp->st->sysctl.ip.tcp_reordering)
+		tp->reordering = (uint32_t)tp->st->sysctl.ip.tcp_reordering;
+	tcp_set_ca_state(tp, TCP_CA_Loss);
+	tp->high_seq = tp->snd_nxt;
+	tp->tlp_high_seq = 0;
+	if (tp->ecn_ok)
+		tp->ecn_flags |= 1;
+}
+
+/* Eifel (RFC 3522) as Linux tcp_packet_delayed(): the ACK echoes a timestamp older than
+ * our first retransmission, so the original arrived. */
+static bool tcp_packet_delayed(const struct tcp_sock *tp)
+{
+	return tp->retrans_stamp_ms && tp->saw_ts && tp->rcv_tsecr &&
+	       before(tp->rcv_tsecr - tp->ts_off, (uint32_t)tp->retrans_stamp_ms);
+}
+
+static void tcp_undo_cwnd_reduction(struct tcp_sock *tp)
+{
+	if (tp->prior_ssthresh) {
+		uint32_t c = tp->cc->undo_cwnd ? tp->cc->undo_cwnd(tp) : tp->prior_cwnd;
+
+		if (c > tp->snd_cwnd)
+			tp->snd_cwnd = c;
+		if (tp->prior_ssthresh > tp->snd_ssthresh)
+			tp->snd_ssthresh = tp->prior_ssthresh;
+	}
+	tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
+	tp->undo_marker = 0;
+	tp->rack.advanced = true;
+	/* un-mark lost segments: they were delayed, not lost */
+	for (struct tcp_txrec *r = tp->rtx_head; r; r = r->next) {
+		if (r->flags & TXR_LOST) {
+			r->flags &= (uint8_t)~TXR_LOST;
+			tp->lost_out -= r->pcount;
+			if (!(r->flags & TXR_TSORTED) && !(r->flags & TXR_SACKED))
+				tcp_rtx_tsorted_touch(tp, r);
+		}
+	}
+}
+
+static bool tcp_try_undo_recovery(struct tcp_sock *tp)
+{
+	if (tp->undo_marker && tcp_packet_delayed(tp)) {
+		tcp_undo_cwnd_reduction(tp);
+		MIB_INC(tp->st, TcpExtTCPFullUndo);
+		if (tp->ca_state == TCP_CA_Loss)
+			MIB_INC(tp->st, TcpExtTCPLossUndo);
+	}
+	if (tp->snd_una == tp->high_seq && !tp->sack_ok) {
+		if (!tp->retrans_out)
+			tp->retrans_stamp_ms = 0;
+		return true;
+	}
+	tcp_set_ca_state(tp, TCP_CA_Open);
+	return false;
+}
+
+static bool tcp_try_undo_loss(struct tcp_sock *tp)
+{
+	if (tp->undo_marker && tcp_packet_delayed(tp)) {
+		tcp_undo_cwnd_reduction(tp);
+		MIB_INC(tp->st, TcpExtTCPLossUndo);
+		MIB_INC(tp->st, TcpExtTCPSpuriousRTOs);
+		tp->retransmits = 0;
+		tcp_set_ca_state(tp, TCP_CA_Open);
+		return true;
+	}
+	return false;
+}
+
+static bool tcp_any_retrans_done(const struct tcp_sock *tp)
+{
+	if (tp->retrans_out)
+		return true;
+	return tp->rtx_head && (tp->rtx_head->flags & TXR_EVER_RETRANS);
+}
+
+static void tcp_try_keep_open(struct tcp_sock *tp)
+{
+	uint8_t state = TCP_CA_Open;
+
+	if (tp->sacked_out + tp->lost_out || tcp_any_retrans_done(tp))
+		state = TCP_CA_Disorder;
+	if (tp->ca_state != state) {
+		tcp_set_ca_state(tp, state);
+		tp->high_seq = tp->snd_nxt;
+	}
+}
+
+static void tcp_try_to_open(struct tcp_sock *tp, int flag)
+{
+	if (!tcp_any_retrans_done(tp))
+		tp->retrans_stamp_ms = 0;
+	if (flag & FLAG_ECE)
+		tcp_enter_cwr(tp);
+	if (tp->ca_state != TCP_CA_CWR)
+		tcp_try_keep_open(tp);
+}
+
+/* Duplicate ACKs of a peer without SACK count as SACKed segments (Linux "Reno SACK"). */
+static void tcp_add_reno_sack(struct tcp_sock *tp, int num_dupack)
+{
+	if (num_dupack) {
+		uint32_t prior = tp->sacked_out;
+
+		tp->sacked_out += (uint32_t)num_dupack;
+		if (tp->sacked_out + 1 > tp->packets_out)	/* limit to packets_out - 1 */
+			tp->sacked_out = tp->packets_out ? tp->packets_out - 1 : 0;
+		if (tp->sacked_out > prior)
+			tp->delivered += tp->sacked_out - prior;
+	}
+}
+
+static void tcp_identify_packet_loss(struct tcp_sock *tp, int *flag)
+{
+	if (!tp->rtx_head)
+		return;
+	if (!tp->sack_ok) {
+		tcp_newreno_mark_head_lost(tp);
+	} else if (tp->st->sysctl.ip.tcp_recovery & 1) {
+		uint32_t prior_retrans = tp->retrans_out;
+
+		tcp_rack_mark_lost(tp);
+		if (prior_retrans > tp->retrans_out)
+			*flag |= FLAG_LOST_RETRANS;
+	}
+}
+
+static bool tcp_time_to_recover(const struct tcp_sock *tp)
+{
+	if (tp->lost_out)
+		return true;
+	if (!(tp->st->sysctl.ip.tcp_recovery & 1) && tp->sacked_out + 1 > tp->reordering)
+		return true;
+	return false;
+}
+
+/* Linux tcp_fastretrans_alert(): the recovery state machine. Returns whether lost
+ * segments should be retransmitted now. */
+static bool tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, int num_dupack,
+				  int *flag)
+{
+	bool ece_ack = (*flag & FLAG_ECE) != 0;
+
+	if (!tp->packets_out && tp->sacked_out)
+		tp->sacked_out = 0;
+	if (ece_ack)
+		tp->prior_ssthresh = 0;
+	/* D. exit conditions */
+	if (tp->ca_state == TCP_CA_Open) {
+		tp->retrans_stamp_ms = 0;
+	} else if (!before(tp->snd_una, tp->high_seq)) {
+		switch (tp->ca_state) {
+		case TCP_CA_CWR:
+			if (tp->snd_una != tp->high_seq) {
+				tcp_end_cwnd_reduction(tp);
+				tcp_set_ca_state(tp, TCP_CA_Open);
+			}
+			break;
+		case TCP_CA_Recovery:
+			if (!tp->sack_ok)
+				tp->sacked_out = 0;
+			if (tcp_try_undo_recovery(tp))
+				return false;
+			tcp_end_cwnd_reduction(tp);
+			break;
+		}
+	}
+	/* E. process state */
+	switch (tp->ca_state) {
+	case TCP_CA_Recovery:
+		if (!(*flag & FLAG_SND_UNA_ADVANCED)) {
+			if (!tp->sack_ok)
+				tcp_add_reno_sack(tp, num_dupack);
+		}
+		tcp_identify_packet_loss(tp, flag);
+		break;
+	case TCP_CA_Loss:
+		if ((*flag & FLAG_SND_UNA_ADVANCED) && tcp_try_undo_loss(tp))
+			return false;
+		if (!before(tp->snd_una, tp->high_seq)) {
+			tcp_try_undo_recovery(tp);
+			return false;
+		}
+		if (!tp->sack_ok) {
+			if (after(tp->snd_una, prior_snd_una))
+				tp->sacked_out = 0;
+			tcp_add_reno_sack(tp, num_dupack);
+		}
+		tcp_identify_packet_loss(tp, flag);
+		if (!(tp->ca_state == TCP_CA_Open || (*flag & FLAG_LOST_RETRANS)))
+			return true;
+		if (tp->ca_state == TCP_CA_Loss)
+			return true;
+		/* fallthrough */
+	default:
+		if (!tp->sack_ok) {
+			if (*flag & FLAG_SND_UNA_ADVANCED)
+				tp->sacked_out = 0;
+			tcp_add_reno_sack(tp, num_dupack);
+		}
+		tcp_identify_packet_loss(tp, flag);
+		if (!tcp_time_to_recover(tp)) {
+			tcp_try_to_open(tp, *flag);
+			return false;
+		}
+		tcp_enter_recovery(tp, ece_ack);
+	}
+	return true;
+}
+
+static bool tcp_is_cwnd_limited(const struct tcp_sock *tp)
+{
+	if (tp->is_cwnd_limited)
+		return true;
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		return tp->snd_cwnd < 2 * tp->max_packets_out;
+	return false;
+}
+
+static void tcp_cong_control(struct tcp_sock *tp, uint32_t ack, uint32_t acked_sacked, int flag,
+			     uint32_t newly_lost)
+{
+	if (tcp_in_cwnd_reduction(tp)) {
+		tcp_cwnd_reduction(tp, acked_sacked, newly_lost, flag);
+	} else if ((tp->reordering > (uint32_t)tp->st->sysctl.ip.tcp_reordering)
+			   ? (flag & FLAG_FORWARD_PROGRESS) : (flag & FLAG_DATA_ACKED)) {
+		if (tcp_is_cwnd_limited(tp))
+			tp->cc->cong_avoid(tp, ack, acked_sacked);
+		tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
+	}
+}
+
+/* Linux tcp_cwnd_validate() bookkeeping, once per window. */
+static void tcp_cwnd_validate(struct tcp_sock *tp)
+{
+	if (!before(tp->snd_una, tp->cwnd_usage_seq)) {
+		tp->is_cwnd_limited = tcp_packets_in_flight(tp) >= tp->snd_cwnd;
+		tp->max_packets_out = tp->packets_out;
+		tp->cwnd_usage_seq = tp->snd_nxt;
+	}
+}
+
+/* ---- The retransmit queue on an ACK (Linux tcp_clean_rtx_queue) ---- */
+
+static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint32_t *acked_pkts,
+			       long sack_rtt_us)
+{
+	uint64_t now = tcp_now_us(tp->st);
+	uint64_t first_ackt = 0, last_ackt = 0;
+	long seq_rtt_us = -1, ca_rtt_us = -1;
+	int flag = 0;
+	uint32_t pkts = 0;
+	struct tcp_txrec *r;
+
+	while ((r = tp->rtx_head)) {
+		uint8_t f = r->flags;
+
+		if (after(r->end_seq, tp->snd_una)) {
+			/* partially acked (tcp_tso_acked): only data before snd_una went */
+			if (after(tp->snd_una, r->seq) && !(r->tcp_flags & WIRE_TCP_SYN)) {
+				r->seq = tp->snd_una;
+				flag |= FLAG_DATA_ACKED;
+			}
+			break;
+		}
+		if (f & TXR_RETRANS) {
+			tp->retrans_out -= r->pcount;
+			flag |= FLAG_RETRANS_DATA_ACKED;
+		} else if (!(f & TXR_SACKED)) {
+			last_ackt = r->xmit_us;
+			if (!first_ackt && !(f & TXR_EVER_RETRANS))
+				first_ackt = r->xmit_us;
+			if (f & TXR_EVER_RETRANS)
+				first_ackt = 0;
+		}
+		if (f & TXR_EVER_RETRANS)
+			flag |= FLAG_RETRANS_DATA_ACKED;
+		if (f & TXR_SACKED) {
+			tp->sacked_out -= r->pcount;
+		} else {
+			tcp_rack_advance(tp, f, r->xmit_us, r->end_seq);
+			if (!(f & TXR_EVER_RETRANS) && before(r->end_seq, tp->highest_sack)) {
+				/* delivered in order below a SACKed one: reordering */
+				tp->reord_seen++;
+				tp->rack.reord = true;
+			}
+		}
+		if (f & TXR_LOST)
+			tp->lost_out -= r->pcount;
+		if (r->tcp_flags & WIRE_TCP_SYN)
+			flag |= FLAG_SYN_ACKED;
+		else if (!(f & TXR_SACKED))
+			flag |= FLAG_DATA_ACKED;
+		if ((f & TXR_SACKED) && !(f & TXR_EVER_RETRANS))
+			flag |= FLAG_ORIG_SACK_ACKED;
+		tp->packets_out -= r->pcount;
+		pkts += r->pcount;
+		tcp_rtx_rec_unlink(tp, r);
+	}
+	if (!tp->rtx_head)
+		tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
+	if (flag & FLAG_ACKED) {
+		if (first_ackt && !(flag & FLAG_RETRANS_DATA_ACKED))
+			seq_rtt_us = (long)(now - first_ackt);
+		else if (first_ackt)
+			seq_rtt_us = (long)(now - first_ackt);
+		if (last_ackt)
+			ca_rtt_us = (long)(now - last_ackt);
+		if (flag & FLAG_RETRANS_DATA_ACKED && !first_ackt)
+			seq_rtt_us = -1;	/* Karn */
+	}
+	tcp_ack_update_rtt(tp, flag, seq_rtt_us, sack_rtt_us, ca_rtt_us);
+	if (flag & FLAG_ACKED) {
+		flag |= FLAG_SET_XMIT_TIMER;
+		if (tp->cc->pkts_acked)
+			tp->cc->pkts_acked(tp, pkts, ca_rtt_us);
+	}
+	*acked_pkts = pkts;
+	return flag;
+}
+
+/* Linux tcp_ack_update_window(). */
+static int tcp_ack_update_window(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t nwin = seg->th.window;
+	int flag = 0;
+
+	if (!(seg->flags & WIRE_TCP_SYN))
+		nwin <<= tp->snd_wscale;
+	if (tcp_may_update_window(tp, seg->ack, seg->seq, nwin)) {
+		flag |= FLAG_WIN_UPDATE;
+		tp->snd_wl1 = seg->seq;
+		if (tp->snd_wnd != nwin) {
+			tp->snd_wnd = nwin;
+			if (nwin > tp->max_window) {
+				tp->max_window = nwin;
+				tcp_sync_mss(tp, tp->pmtu ? tp->pmtu : 1500);
+			}
+		}
+	}
+	tp->snd_una = seg->ack;
+	return flag;
+}
+
+/* RFC 8985 7.3: an ACK of the probe (or a D-SACK of it) ends the TLP episode. */
+static void tcp_process_tlp_ack(struct tcp_sock *tp, uint32_t ack, int flag)
+{
+	if (!tp->tlp_high_seq || before(ack, tp->tlp_high_seq))
+		return;
+	if (!tp->tlp_retrans) {
+		tp->tlp_high_seq = 0;
+	} else if (flag & FLAG_DSACKING_ACK) {
+		tp->tlp_high_seq = 0;	/* the probe was a duplicate: no loss */
+	} else if (after(ack, tp->tlp_high_seq)) {
+		/* the probe repaired a loss: reduce once (tcp_enter_cwr) */
+		tp->tlp_high_seq = 0;
+		tcp_enter_cwr(tp);
+		MIB_INC(tp->st, TcpExtTCPLossProbeRecovery);
+	} else if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DATA_SACKED))) {
+		tp->tlp_high_seq = 0;
+	}
+}
+
+/* The window-probe timer is re-armed or stopped on every ACK (tcp_ack_probe). */
+static void tcp_ack_probe(struct tcp_sock *tp)
+{
+	if (!tcp_send_head_pending(tp))
+		return;
+	if (!after(tp->snd_nxt + tcp_current_mss(tp), tp->snd_una + tp->snd_wnd) ||
+	    (tp->snd_wnd && !after(tp->write_seq + (tp->fin_pending && !tp->fin_sent),
+				   tp->snd_una + tp->snd_wnd))) {
+		tp->backoff = 0;
+		tp->probes_tstamp_ms = 0;
+		if (tp->pending == ICSK_TIME_PROBE0)
+			tcp_clear_xmit_timer(tp);
+	} else {
+		tcp_reset_xmit_timer(tp, ICSK_TIME_PROBE0, tcp_probe0_when_ms(tp, TCP_RTO_MAX_MS));
+	}
+}
+
+/* Linux tcp_ack(). Returns 1 (acceptable), 0 (old ACK), -1 (invalid: discard). */
+static int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag)
+{
+	uint32_t prior_snd_una = tp->snd_una;
+	uint32_t prior_packets = tp->packets_out;
+	uint32_t prior_delivered = tp->delivered;
+	uint32_t prior_lost = tp->lost_out;
+	uint32_t ack = seg->ack;
+	uint32_t acked_pkts = 0, dsack = 0;
+	uint32_t prior_sacked = tp->sacked_out;
+	long sack_rtt_us = -1;
+	int num_dupack = 0;
+	bool rexmit = false;
+
+	if (before(ack, prior_snd_una)) {
+		uint64_t mw = tp->max_window < tp->bytes_acked ? tp->max_window : tp->bytes_acked;
+
+		/* RFC 5961 5.2: an ACK far below SND.UNA gets a challenge ACK */
+		if (before(ack, prior_snd_una - (uint32_t)mw)) {
+			if (!(flag & FLAG_NO_CHALLENGE_ACK))
+				tcp_send_challenge_ack(tp);
+			return -1;
+		}
+		goto old_ack;
+	}
+	if (after(ack, tp->snd_nxt))
+		return -1;	/* RFC 9293 3.10.7.4: ACK of unsent data */
+	if (after(ack, prior_snd_una)) {
+		flag |= FLAG_SND_UNA_ADVANCED;
+		tp->retransmits = 0;
+	}
+	tp->last_ack_recv_ms = stack_now_ms(tp->st);
+	if ((flag & FLAG_UPDATE_TS_RECENT) && tp->saw_ts && !after(seg->seq, tp->rcv_wup) &&
+	    tcp_paws_check(tp, seg->opt.tsval, 0))
+		tcp_store_ts_recent(tp, seg);
+	flag |= tcp_ack_update_window(tp, seg);
+	if (after(ack, prior_snd_una)) {
+		uint32_t n = ack - prior_snd_una;
+
+		tp->bytes_acked += n;
+		tcp_ring_consume(tp, ack);
+	}
+	if (seg->len || (seg->flags & (WIRE_TCP_SYN | WIRE_TCP_FIN)))
+		flag |= FLAG_DATA;
+	if (seg->opt.num_sacks) {
+		flag |= tcp_sacktag(tp, seg, prior_snd_una, &dsack);
+		if (dsack)
+			flag |= FLAG_DSACKING_ACK;
+	}
+	if ((seg->flags & WIRE_TCP_ECE) && tp->ecn_ok && !(seg->flags & WIRE_TCP_SYN))
+		flag |= FLAG_ECE;
+	if (!prior_packets)
+		goto no_queue;
+	flag |= tcp_clean_rtx_queue(tp, prior_snd_una, &acked_pkts, sack_rtt_us);
+	tp->delivered += acked_pkts;
+	tcp_process_tlp_ack(tp, ack, flag);
+	if (!(flag & FLAG_NOT_DUP) && !(flag & FLAG_DSACKING_ACK) && !(flag & FLAG_SND_UNA_ADVANCED))
+		num_dupack = 1;
+	/* tcp_ack_is_dubious() */
+	if (!(flag & FLAG_NOT_DUP) || (flag & FLAG_CA_ALERT) || tp->ca_state != TCP_CA_Open)
+		rexmit = tcp_fastretrans_alert(tp, prior_snd_una, num_dupack, &flag);
+	if (flag & FLAG_SET_XMIT_TIMER) {
+		if (!tcp_schedule_loss_probe(tp, true))
+			tcp_rearm_rto(tp);
+	}
+	{
+		uint32_t newly_sacked = tp->sacked_out > prior_sacked ? tp->sacked_out - prior_sacked : 0;
+		uint32_t acked_sacked = acked_pkts + newly_sacked;
+		uint32_t newly_lost = tp->lost_out > prior_lost ? tp->lost_out - prior_lost : 0;
+
+		if (!tp->sack_ok && num_dupack)
+			acked_sacked = tp->delivered - prior_delivered;
+		tcp_cong_control(tp, ack, acked_sacked, flag, newly_lost);
+	}
+	if (rexmit || tp->lost_out)
+		tcp_xmit_retransmit_queue(tp);
+	tcp_cwnd_validate(tp);
+	if (tp->snd_una == tp->snd_nxt && !tcp_send_head_pending(tp))
+		tp->probes_out = 0;
+	if (flag & FLAG_SND_UNA_ADVANCED)
+		tp->probes_out = 0, tp->probes_tstamp_ms = 0;
+	return 1;
+no_queue:
+	tcp_ack_probe(tp);
+	if (flag & FLAG_SND_UNA_ADVANCED || (flag & FLAG_WIN_UPDATE))
+		tp->probes_out = 0;
+	return 1;
+old_ack:
+	if (seg->opt.num_sacks) {
+		flag |= tcp_sacktag(tp, seg, prior_snd_una, &dsack);
+		if (dsack)
+			flag |= FLAG_DSACKING_ACK;
+		rexmit = tcp_fastretrans_alert(tp, prior_snd_una, 0, &flag);
+		if (rexmit || tp->lost_out)
+			tcp_xmit_retransmit_queue(tp);
+	}
+	return 0;
+}
+
+/* ---- Receiving data ---- */
+
+void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned max_quickacks)
+{
+	unsigned q = tp->rcv_wnd / (2 * (tp->ack.rcv_mss ? tp->ack.rcv_mss : 536));
+
+	if (q == 0)
+		q = 2;
+	if (q > max_quickacks)
+		q = max_quickacks;
+	if (q > tp->ack.quick)
+		tp->ack.quick = (uint8_t)q;
+	tp->ack.pingpong = 0;
+	tp->ack.ato_ms = TCP_ATO_MIN_MS;
+}
+
+static void tcp_incr_quickack(struct tcp_sock *tp, unsigned max_quickacks)
+{
+	unsigned q = tp->rcv_wnd / (2 * (tp->ack.rcv_mss ? tp->ack.rcv_mss : 536));
+
+	if (q == 0)
+		q = 2;
+	if (q > max_quickacks)
+		q = max_quickacks;
+	if (q > tp->ack.quick)
+		tp->ack.quick = (uint8_t)q;
+}
+
+static bool tcp_in_quickack_mode(const struct tcp_sock *tp)
+{
+	return tp->ack.quick && tp->ack.pingpong < tp->st->sysctl.ip.tcp_pingpong_thresh;
+}
+
+/* Linux tcp_measure_rcv_mss(). */
+static void tcp_measure_rcv_mss(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t lss = tp->ack.last_seg_size;
+	uint32_t len = seg->len;
+
+	tp->ack.last_seg_size = 0;
+	if (len >= tp->ack.rcv_mss) {
+		tp->ack.rcv_mss = len < tp->advmss ? len : tp->advmss;
+		tp->ack.pending &= (uint8_t)~ICSK_ACK_PUSHED;
+	} else {
+		len += seg->th.doff;
+		if (len >= TCP_MSS_DEFAULT + WIRE_TCP_HLEN ||
+		    (len >= TCP_MIN_MSS + WIRE_TCP_HLEN &&
+		     !(seg->flags & (WIRE_TCP_URG | WIRE_TCP_PSH | WIRE_TCP_FIN | WIRE_TCP_RST | WIRE_TCP_SYN)))) {
+			len -= tp->tcp_header_len;
+			tp->ack.last_seg_size = len;
+			if (len == lss) {
+				tp->ack.rcv_mss = len;
+				return;
+			}
+		}
+		if (tp->ack.pending & ICSK_ACK_PUSHED)
+			tp->ack.pending |= ICSK_ACK_PUSHED2;
+		tp->ack.pending |= ICSK_ACK_PUSHED;
+	}
+}
+
+/* Receiver-side RTT (Linux tcp_rcv_rtt_measure / _ts), for receive buffer tuning. */
+static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample_us)
+{
+	uint32_t m = sample_us ? sample_us : 1, n = tp->rcv_rtt_us;
+
+	if (n) {
+		m -= (n >> 3);
+		n += m;
+	} else {
+		n = m << 3;
+	}
+	tp->rcv_rtt_us = n;
+}
+
+static void tcp_rcv_rtt_measure(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint64_t now = tcp_now_us(tp->st);
+
+	if (tp->saw_ts && tp->rcv_tsecr && tp->tstamp_ok) {
+		uint32_t delta = tcp_tsval(tp->st, tp->ts_off) - tp->rcv_tsecr;
+
+		if (delta < 0x7fffffff / 1000 && !after(seg->seq, tp->rcv_wup + tp->rcv_wnd))
+			tcp_rcv_rtt_update(tp, delta * 1000);
+		return;
+	}
+	if (tp->rcv_rtt_time_us && before(tp->rcv_rtt_seq, tp->rcv_nxt)) {
+		tcp_rcv_rtt_update(tp, (uint32_t)(now - tp->rcv_rtt_time_us));
+		tp->rcv_rtt_time_us = 0;
+	}
+	if (!tp->rcv_rtt_time_us) {
+		tp->rcv_rtt_seq = tp->rcv_nxt + tp->rcv_wnd;
+		tp->rcv_rtt_time_us = now;
+	}
+}
+
+static void tcp_grow_window(struct tcp_sock *tp)
+{
+	if (tp->rcv_ssthresh < tp->window_clamp && (int)tp->rcv_ssthresh < tcp_space(tp)) {
+		uint32_t v = tp->rcv_ssthresh + 2 * tp->advmss;
+
+		tp->rcv_ssthresh = v < tp->window_clamp ? v : tp->window_clamp;
+	}
+}
+
+/* Linux tcp_event_data_recv(): delayed-ACK engine bookkeeping. */
+static void tcp_event_data_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint64_t now = stack_now_ms(tp->st);
+
+	tp->ack.pending |= ICSK_ACK_SCHED;
+	tcp_measure_rcv_mss(tp, seg);
+	tcp_rcv_rtt_measure(tp, seg);
+	if (!tp->ack.ato_ms) {
+		tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
+		tp->ack.ato_ms = TCP_ATO_MIN_MS;
+	} else {
+		uint64_t m = now - tp->ack.lrcvtime_ms;
+
+		if (m <= TCP_ATO_MIN_MS / 2) {
+			tp->ack.ato_ms = (tp->ack.ato_ms >> 1) + TCP_ATO_MIN_MS / 2;
+		} else if (m < tp->ack.ato_ms) {
+			tp->ack.ato_ms = (tp->ack.ato_ms >> 1) + (uint32_t)m;
+			if (tp->ack.ato_ms > tp->rto_ms)
+				tp->ack.ato_ms = tp->rto_ms;
+		} else if (m > tp->rto_ms) {
+			tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
+		}
+	}
+	tp->ack.lrcvtime_ms = now;
+	/* RFC 3168 6.1.3: CE on the IP header -> echo ECE until CWR */
+	if (tp->ecn_ok && (seg->tos & 3) == 3) {
+		if (!(tp->ecn_flags & 2))
+			tcp_enter_quickack_mode(tp, 2);
+		tp->ecn_flags |= 2;
+	}
+	if (seg->len >= 128)
+		tcp_grow_window(tp);
+}
+
+void tcp_data_ready(struct tcp_sock *tp)
+{
+	tcp_sock_wake(tp);
+}
+
+/* Linux tcp_fin(). */
+void tcp_fin_received(struct tcp_sock *tp)
+{
+	tp->ack.pending |= ICSK_ACK_SCHED;
+	tp->shutdown |= RCV_SHUTDOWN;
+	tp->rcv_done = true;
+	switch (tp->state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		tcp_set_state(tp, TCP_CLOSE_WAIT);
+		tp->ack.pingpong = (uint8_t)tp->st->sysctl.ip.tcp_pingpong_thresh;
+		break;
+	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		break;
+	case TCP_FIN_WAIT1:
+		/* simultaneous close (RFC 9293 3.6 figure 13) */
+		tcp_send_ack(tp);
+		tcp_set_state(tp, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		tcp_send_ack(tp);
+		tcp_time_wait(tp, TCP_TIME_WAIT, 0);
+		break;
+	}
+	/* out-of-order data after a FIN is dropped */
+	pkb_queue_purge(&tp->ofoq);
+	tp->num_sacks = 0;
+	tcp_sock_wake(tp);
+}
+
+static void tcp_queue_rcv(struct tcp_sock *tp, struct pkb *p, uint32_t seq, uint32_t dend)
+{
+	struct tcp_rcb *cb = TCP_RCB(p);
+
+	cb->seq = seq;
+	cb->end_seq = dend;
+	if (dend != seq) {
+		tp->rmem_alloc += (uint32_t)pkb_truesize(p);
+		pkb_queue_push(&tp->rcvq, p);
+		tp->bytes_received += dend - (before(seq, tp->rcv_nxt) ? tp->rcv_nxt : seq);
+	} else {
+		pkb_free(p);
+	}
+}
+
+/* Move what the out-of-order queue now continues to the receive queue. */
+static void tcp_ofo_queue(struct tcp_sock *tp)
+{
+	struct pkb *p;
+
+	while ((p = tp->ofoq.head)) {
+		struct tcp_rcb *cb = TCP_RCB(p);
+		uint32_t end = cb->end_seq + cb->fin;
+		bool fin = cb->fin;
+
+		if (after(cb->seq, tp->rcv_nxt))
+			break;
+		p = pkb_queue_pop(&tp->ofoq);
+		tp->rmem_alloc -= (uint32_t)pkb_truesize(p);
+		if (!after(end, tp->rcv_nxt)) {
+			tcp_dsack_extend(tp, cb->seq, end);
+			pkb_free(p);
+			continue;
+		}
+		tcp_queue_rcv(tp, p, cb->seq, cb->end_seq);
+		tp->rcv_nxt = end;
+		if (fin) {
+			tcp_fin_received(tp);
+			break;
+		}
+	}
+}
+
+/* Insert into the out-of-order queue, sorted by seq (Linux tcp_data_queue_ofo, without
+ * the rb-tree: segments usually arrive at the tail, so the walk starts there). */
+static void tcp_data_queue_ofo(struct tcp_sock *tp, struct pkb *p, uint32_t seq, uint32_t dend,
+			       bool fin)
+{
+	struct tcp_rcb *cb = TCP_RCB(p);
+	uint32_t end = dend + (fin ? 1 : 0);
+	struct pkb *pos;
+
+	tp->ack.pending |= ICSK_ACK_SCHED;
+	tp->rcv_ooopack++;
+	MIB_INC(tp->st, TcpExtTCPOFOQueue);
+	if (tp->rmem_alloc + pkb_truesize(p) > tp->rcvbuf) {
+		MIB_INC(tp->st, TcpExtTCPOFODrop);
+		pkb_free(p);
+		return;
+	}
+	cb->seq = seq;
+	cb->end_seq = dend;
+	cb->fin = fin;
+	/* find the last segment starting at or before seq */
+	for (pos = tp->ofoq.tail; pos && after(TCP_RCB(pos)->seq, seq); pos = pos->prev)
+		;
+	if (pos) {
+		uint32_t pend = TCP_RCB(pos)->end_seq + TCP_RCB(pos)->fin;
+
+		if (!after(end, pend)) {
+			/* fully covered by what we hold: a duplicate (RFC 2883 D-SACK) */
+			MIB_INC(tp->st, TcpExtTCPOFOMerge);
+			tcp_dsack_set(tp, seq, end);
+			pkb_free(p);
+			tcp_sack_new_ofo(tp, seq, end);
+			return;
+		}
+	}
+	/* drop later segments the new one fully covers */
+	for (struct pkb *n = pos ? pos->next : tp->ofoq.head, *nx; n; n = nx) {
+		nx = n->next;
+		if (after(TCP_RCB(n)->end_seq + TCP_RCB(n)->fin, end))
+			break;
+		tcp_dsack_extend(tp, TCP_RCB(n)->seq, TCP_RCB(n)->end_seq + TCP_RCB(n)->fin);
+		MIB_INC(tp->st, TcpExtTCPOFOMerge);
+		if (n->prev)
+			n->prev->next = n->next;
+		else
+			tp->ofoq.head = n->next;
+		if (n->next)
+			n->next->prev = n->prev;
+		else
+			tp->ofoq.tail = n->prev;
+		tp->ofoq.len--;
+		tp->ofoq.bytes -= n->len;
+		tp->rmem_alloc -= (uint32_t)pkb_truesize(n);
+		pkb_free(n);
+	}
+	/* link after pos */
+	p->prev = pos;
+	p->next = pos ? pos->next : tp->ofoq.head;
+	if (p->next)
+		p->next->prev = p;
+	else
+		tp->ofoq.tail = p;
+	if (pos)
+		pos->next = p;
+	else
+		tp->ofoq.head = p;
+	tp->ofoq.len++;
+	tp->ofoq.bytes += p->len;
+	tp->rmem_alloc += (uint32_t)pkb_truesize(p);
+	if (tp->sack_ok)
+		tcp_sack_new_ofo(tp, seq, end);
+}
+
+/* Linux tcp_data_queue(). Consumes seg->pkb (sets it NULL). */
+static void tcp_data_queue(struct tcp_sock *tp, struct tcp_seg *seg)
+{
+	struct pkb *p = seg->pkb;
+	uint32_t seq = seg->seq, dend = seg->seq + seg->len;
+	bool fin = (seg->flags & WIRE_TCP_FIN) != 0;
+
+	if (seg->flags & WIRE_TCP_SYN) {
+		seq++;
+		dend++;
+	}
+	if (seg->seq == seg->end_seq)
+		return;
+	seg->pkb = NULL;
+	tp->dsack = false;
+	if (seq == tp->rcv_nxt) {
+		if (tcp_receive_window(tp) == 0) {
+			if (!seg->len && fin)
+				goto queue_and_out;
+			MIB_INC(tp->st, TcpExtTCPZeroWindowDrop);
+			goto out_of_window;
+		}
+queue_and_out:
+		if (seg->len && tp->rmem_alloc + pkb_truesize(p) > tp->rcvbuf + tp->rcvbuf / 2 &&
+		    tp->rcvq.len) {
+			/* tcp_try_rmem_schedule() failed: ask for an ACK now, drop */
+			tp->ack.pending |= ICSK_ACK_NOW | ICSK_ACK_SCHED;
+			MIB_INC(tp->st, TcpExtTCPRcvQDrop);
+			pkb_free(p);
+			return;
+		}
+		if (seg->len)
+			tcp_event_data_recv(tp, seg);
+		tcp_queue_rcv(tp, p, seq, dend);
+		tp->rcv_nxt = dend + (fin ? 1 : 0);
+		if (fin)
+			tcp_fin_received(tp);
+		if (tp->ofoq.head) {
+			tcp_ofo_queue(tp);
+			/* RFC 5681 4.2: ACK at once when a gap is filled */
+			if (!tp->ofoq.head)
+				tp->ack.pending |= ICSK_ACK_NOW;
+		}
+		if (tp->num_sacks)
+			tcp_sack_remove(tp);
+		tcp_data_ready(tp);
+		return;
+	}
+	if (!after(dend + (fin ? 1 : 0), tp->rcv_nxt)) {
+		/* a retransmission of what we have: D-SACK, immediate ACK */
+		MIB_INC(tp->st, TcpExtDelayedACKLost);
+		tcp_dsack_set(tp, seq, dend + (fin ? 1 : 0));
+out_of_window:
+		tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
+		tp->ack.pending |= ICSK_ACK_SCHED;
+		pkb_free(p);
+		return;
+	}
+	if (!before(seq, tp->rcv_nxt + tcp_receive_window(tp)))
+		goto out_of_window;
+	if (before(seq, tp->rcv_nxt)) {
+		/* partial overlap: D-SACK the old part, keep the rest */
+		tcp_dsack_set(tp, seq, tp->rcv_nxt);
+		if (!tcp_receive_window(tp)) {
+			MIB_INC(tp->st, TcpExtTCPZeroWindowDrop);
+			goto out_of_window;
+		}
+		goto queue_and_out;
+	}
+	tcp_data_queue_ofo(tp, p, seq, dend, fin);
+}
+
+/* Linux tcp_check_urg() + tcp_urg(). */
+static void tcp_urg(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	if (seg->flags & WIRE_TCP_URG) {
+		uint32_t ptr = seg->th.urg;
+
+		if (ptr && !tp->st->sysctl.ip.tcp_stdurg)
+			ptr--;
+		ptr += seg->seq;
+		if (!after(tp->copied_seq, ptr) && !before(ptr, tp->rcv_nxt) &&
+		    !(tp->urg_state && !after(ptr, tp->urg_data_seq))) {
+			tp->urg_state = 3;	/* NOTYET */
+			tp->urg_data_seq = ptr;
+		}
+	}
+	if (tp->urg_state == 3) {
+		uint32_t off = tp->urg_data_seq - seg->seq - ((seg->flags & WIRE_TCP_SYN) ? 1 : 0);
+
+		if (off < seg->len) {
+			tp->urg_byte = seg->data[off];
+			tp->urg_state = 1;	/* VALID */
+			tcp_sock_wake(tp);
+		}
+	}
+}
+
+/* ---- Delayed ACK decision (Linux __tcp_ack_snd_check) ---- */
+
+static void tcp_ack_snd_check(struct tcp_sock *tp)
+{
+	if (!(tp->ack.pending & ICSK_ACK_SCHED))
+		return;
+	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss &&
+	     tcp_raw_select_window(tp) >= tp->rcv_wnd) ||
+	    tcp_in_quickack_mode(tp) || (tp->ack.pending & ICSK_ACK_NOW)) {
+		tcp_send_ack(tp);
+		return;
+	}
+	if (!tp->ofoq.head) {
+		tcp_send_delayed_ack(tp);
+		return;
+	}
+	if (!tp->sack_ok || tp->compressed_ack >= (uint32_t)tp->st->sysctl.ip.tcp_comp_sack_nr) {
+		tcp_send_ack(tp);
+		return;
+	}
+	if (tp->compressed_ack_rcv_nxt != tp->rcv_nxt) {
+		tp->compressed_ack_rcv_nxt = tp->rcv_nxt;
+		tp->dup_ack_counter = 0;
+	}
+	if (tp->dup_ack_counter < 3) {
+		tp->dup_ack_counter++;
+		tcp_send_ack(tp);
+		return;
+	}
+	tp->compressed_ack++;
+	if (tp->tev[TCP_TEV_COMPACK])
+		return;
+	{
+		/* 5 % of the RTT, at most tcp_comp_sack_delay_ns */
+		uint64_t rtt_us = tp->rcv_rtt_us >> 3;
+		uint64_t delay_ns;
+
+		if (tp->srtt_us && (tp->srtt_us >> 3) < rtt_us)
+			rtt_us = tp->srtt_us >> 3;
+		delay_ns = rtt_us * 1000 / 20;
+		if (delay_ns > tp->st->sysctl.ip.tcp_comp_sack_delay_ns)
+			delay_ns = tp->st->sysctl.ip.tcp_comp_sack_delay_ns;
+		tp->tev[TCP_TEV_COMPACK] = stack_now_ns(tp->st) + delay_ns;
+		tcp_timer_update(tp);
+	}
+}
+
+/* ---- Validation of a segment in a synchronized state (tcp_validate_incoming) ---- */
+
+static bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq)
+{
+	return !before(end_seq, tp->rcv_wup) && !after(seq, tp->rcv_nxt + tcp_receive_window(tp));
+}
+
+static bool tcp_reset_check(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	return seg->seq == tp->rcv_nxt - 1 &&
+	       (tp->state == TCP_CLOSE_WAIT || tp->state == TCP_LAST_ACK || tp->state == TCP_CLOSING);
+}
+
+/* Returns true when processing continues; false when the segment was dealt with. */
+static bool tcp_validate_incoming(struct tcp_sock *tp, struct tcp_seg *seg, bool syn_inerr)
+{
+	/* RFC 7323 5: PAWS first */
+	if (tp->saw_ts && tp->tstamp_ok && tcp_paws_discard(tp, seg)) {
+		if (!(seg->flags & WIRE_TCP_RST)) {
+			if (seg->flags & WIRE_TCP_SYN)
+				goto syn_challenge;
+			MIB_INC(tp->st, TcpExtPAWSEstab);
+			if (!tcp_oow_rate_limited(tp, seg, MIB_TcpExtTCPACKSkippedPAWS))
+				tcp_send_dupack(tp, seg);
+			return false;
+		}
+		/* a RST is accepted even if it fails PAWS */
+	}
+	/* RFC 9293 3.10.7.4 first: the sequence number */
+	if (!tcp_sequence_ok(tp, seg->seq, seg->end_seq)) {
+		if (!(seg->flags & WIRE_TCP_RST)) {
+			if (seg->flags & WIRE_TCP_SYN)
+				goto syn_challenge;
+			if (!tcp_oow_rate_limited(tp, seg, MIB_TcpExtTCPACKSkippedSeq))
+				tcp_send_dupack(tp, seg);
+		} else if (tcp_reset_check(tp, seg)) {
+			tcp_reset(tp);
+		}
+		return false;
+	}
+	/* second: RST (RFC 5961 3.2: exact match resets, in window gets a challenge ACK) */
+	if (seg->flags & WIRE_TCP_RST) {
+		bool match = seg->seq == tp->rcv_nxt || tcp_reset_check(tp, seg);
+
+		if (!match && tp->sack_ok && tp->num_sacks) {
+			uint32_t max_sack = tp->sacks[0].end;
+
+			for (unsigned i = 1; i < tp->num_sacks; i++)
+				if (after(tp->sacks[i].end, max_sack))
+					max_sack = tp->sacks[i].end;
+			match = seg->seq == max_sack;
+		}
+		if (match) {
+			tcp_reset(tp);
+			return false;
+		}
+		tcp_send_challenge_ack(tp);
+		return false;
+	}
+	/* fourth: SYN in a synchronized state (RFC 5961 4.2: challenge ACK) */
+	if (seg->flags & WIRE_TCP_SYN) {
+		if (tp->state == TCP_SYN_RECV && (seg->flags & WIRE_TCP_ACK) &&
+		    seg->seq + 1 == seg->end_seq && seg->seq + 1 == tp->rcv_nxt &&
+		    seg->ack == tp->snd_nxt)
+			return true;	/* crossed SYN-ACK of a simultaneous open */
+syn_challenge:
+		if (syn_inerr)
+			MIB_INC(tp->st, TcpInErrs);
+		MIB_INC(tp->st, TcpExtTCPSYNChallenge);
+		tcp_send_challenge_ack(tp);
+		return false;
+	}
+	return true;
+}
+
+/* ---- SYN_SENT (Linux tcp_rcv_synsent_state_process) ---- */
+
+static void tcp_initialize_rcv_mss(struct tcp_sock *tp)
+{
+	uint32_t hint = tp->advmss < tp->mss_cache ? tp->advmss : tp->mss_cache;
+
+	if (hint > tp->rcv_wnd / 2)
+		hint = tp->rcv_wnd / 2;
+	if (hint > TCP_MSS_DEFAULT)
+		hint = TCP_MSS_DEFAULT;
+	if (hint < TCP_MIN_MSS)
+		hint = TCP_MIN_MSS;
+	tp->ack.rcv_mss = hint;
+}
+
+static void tcp_apply_syn_opts(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct ipv4_sysctl *s = &tp->st->sysctl.ip;
+
+	if (seg->opt.has_mss && seg->opt.mss) {
+		uint32_t m = seg->opt.mss;
+
+		if (tp->user_mss && tp->user_mss < m)
+			m = tp->user_mss;
+		tp->mss_clamp = m;
+	}
+	tp->wscale_ok = seg->opt.has_wscale && s->tcp_window_scaling;
+	tp->snd_wscale = tp->wscale_ok ? (seg->opt.wscale > WIRE_TCP_MAX_WSCALE ? WIRE_TCP_MAX_WSCALE
+									      : seg->opt.wscale) : 0;
+	tp->sack_ok = seg->opt.sack_ok && s->tcp_sack;
+}
+
+/* Returns 1 when the caller should answer with a RST. */
+static int tcp_rcv_synsent(struct tcp_sock *tp, struct tcp_seg *seg)
+{
+	uint32_t saved_clamp = tp->mss_clamp;
+
+	if (seg->flags & WIRE_TCP_ACK) {
+		/* RFC 9293 3.10.7.3: SEG.ACK =< ISS or > SND.NXT -> RST */
+		if (!after(seg->ack, tp->snd_una) || after(seg->ack, tp->snd_nxt)) {
+			if (tp->retransmits == 0)
+				tcp_reset_xmit_timer(tp, ICSK_TIME_RETRANS, 2);
+			return 1;
+		}
+		if (seg->opt.has_ts && seg->opt.tsecr && tp->retrans_stamp_ms &&
+		    !between(seg->opt.tsecr - tp->ts_off, (uint32_t)tp->retrans_stamp_ms,
+			     (uint32_t)stack_now_ms(tp->st))) {
+			MIB_INC(tp->st, TcpExtPAWSActive);
+			return 1;
+		}
+		if (seg->flags & WIRE_TCP_RST) {
+			tcp_reset(tp);
+			return 0;
+		}
+		if (!(seg->flags & WIRE_TCP_SYN))
+			return 0;
+		tcp_apply_syn_opts(tp, seg);
+		/* ECN: RFC 3168 6.1.1 - we never ask (tcp_ecn=2), so ignore ECE here */
+		tp->snd_wl1 = seg->seq;
+		tp->saw_ts = seg->opt.has_ts;
+		tp->rcv_tsecr = seg->opt.tsecr;
+		tcp_ack(tp, seg, FLAG_SLOWPATH);
+		tp->rcv_nxt = seg->seq + 1;
+		tp->rcv_wup = seg->seq + 1;
+		tp->irs = seg->seq;
+		tp->snd_wnd = seg->th.window;	/* RFC 7323 2.2: never scaled in a SYN */
+		if (!tp->wscale_ok) {
+			tp->snd_wscale = tp->rcv_wscale = 0;
+			if (tp->window_clamp > 65535)
+				tp->window_clamp = 65535;
+		}
+		if (seg->opt.has_ts && tp->st->sysctl.ip.tcp_timestamps) {
+			tp->tstamp_ok = true;
+			tp->tcp_header_len = WIRE_TCP_HLEN + TCP_OLEN_TS_ALIGNED;
+			tp->advmss -= TCP_OLEN_TS_ALIGNED;
+			tcp_store_ts_recent(tp, seg);
+		} else {
+			tp->tcp_header_len = WIRE_TCP_HLEN;
+		}
+		if (tp->snd_wnd > tp->max_window)
+			tp->max_window = tp->snd_wnd;
+		tcp_sync_mss(tp, tp->pmtu ? tp->pmtu : 1500);
+		tcp_initialize_rcv_mss(tp);
+		tp->copied_seq = tp->rcv_nxt;
+		tcp_finish_connect(tp);
+		if (tp->defer_accept_s || tp->ack.pingpong) {
+			tp->ack.pending |= ICSK_ACK_SCHED;
+			tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
+			tcp_delack_arm(tp, stack_now_ms(tp->st) + TCP_DELACK_MAX_MS);
+			tp->ack.pending |= ICSK_ACK_TIMER;
+			return 0;
+		}
+		tcp_send_ack(tp);
+		/* data in the SYN-ACK (RFC 9293 allows it) is queued as usual */
+		if (seg->len) {
+			tcp_data_queue(tp, seg);
+			tcp_ack_snd_check(tp);
+		}
+		tcp_data_snd_check(tp);
+		return 0;
+	}
+	if (seg->flags & WIRE_TCP_RST)
+		return 0;
+	if (tp->ts_recent_stamp_s && seg->opt.has_ts && tcp_paws_reject(tp, seg->opt.tsval, false))
+		return 0;
+	if (seg->flags & WIRE_TCP_SYN) {
+		/* Simultaneous open (RFC 9293 3.5 figure 8): SYN_SENT -> SYN_RECEIVED, send
+		 * SYN-ACK (our SYN again, with an ACK). */
+		tcp_apply_syn_opts(tp, seg);
+		tcp_set_state(tp, TCP_SYN_RECV);
+		if (seg->opt.has_ts && tp->st->sysctl.ip.tcp_timestamps) {
+			tp->tstamp_ok = true;
+			tcp_store_ts_recent(tp, seg);
+			tp->tcp_header_len = WIRE_TCP_HLEN + TCP_OLEN_TS_ALIGNED;
+		} else {
+			tp->tcp_header_len = WIRE_TCP_HLEN;
+		}
+		if (!tp->wscale_ok)
+			tp->snd_wscale = tp->rcv_wscale = 0;
+		tp->irs = seg->seq;
+		tp->rcv_nxt = seg->seq + 1;
+		tp->copied_seq = tp->rcv_nxt;
+		tp->rcv_wup = seg->seq + 1;
+		tp->snd_wnd = seg->th.window;
+		tp->snd_wl1 = seg->seq;
+		tp->max_window = tp->snd_wnd;
+		tcp_sync_mss(tp, tp->pmtu ? tp->pmtu : 1500);
+		tcp_initialize_rcv_mss(tp);
+		/* tcp_send_synack(): the SYN record goes again, now with ACK */
+		if (tp->rtx_head && (tp->rtx_head->tcp_flags & WIRE_TCP_SYN))
+			tcp_transmit(tp, tp->rtx_head, tp->iss, 0, WIRE_TCP_SYN | WIRE_TCP_ACK, false);
+		return 0;
+	}
+	tp->mss_clamp = saved_clamp;
+	return 0;
+}
+
+/* ---- The state machine for synchronized states (tcp_rcv_state_process) ----
+ * Returns 1 when the caller should answer with a RST (tcp_v4_send_reset). */
+int tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg *seg)
+{
+	struct ips_stack *st = tp->st;
+	int acceptable;
+
+	tp->saw_ts = seg->opt.has_ts && (tp->tstamp_ok || tp->state == TCP_SYN_SENT);
+	tp->rcv_tsval = seg->opt.tsval;
+	tp->rcv_tsecr = seg->opt.tsecr;
+	tp->segs_in++;
+	if (seg->len)
+		tp->data_segs_in++;
+	tp->lrcvtime_ms = stack_now_ms(st);
+
+	switch (tp->state) {
+	case TCP_CLOSE:
+		return 1;
+	case TCP_LISTEN:
+		return 0;	/* handled by the caller */
+	case TCP_SYN_SENT:
+		return tcp_rcv_synsent(tp, seg);
+	}
+	if (!(seg->flags & (WIRE_TCP_ACK | WIRE_TCP_RST | WIRE_TCP_SYN)))
+		return 0;
+	if (!tcp_validate_incoming(tp, seg, tp->state == TCP_ESTABLISHED))
+		return 0;
+	if (!(seg->flags & WIRE_TCP_ACK))
+		return 0;
+	/* fifth: the ACK field */
+	acceptable = tcp_ack(tp, seg, FLAG_SLOWPATH | FLAG_UPDATE_TS_RECENT |
+				      (tp->state == TCP_ESTABLISHED ? 0 : FLAG_NO_CHALLENGE_ACK));
+	if (tp->state == TCP_ESTABLISHED) {
+		if (acceptable < 0)
+			return 0;
+	} else if (acceptable <= 0) {
+		if (tp->state == TCP_SYN_RECV)
+			return 1;	/* send one RST */
+		tcp_send_challenge_ack(tp);
+		return 0;
+	}
+	switch (tp->state) {
+	case TCP_SYN_RECV:
+		tp->delivered++;
+		if (!tp->srtt_us)
+			tcp_ack_update_rtt(tp, FLAG_SYN_ACKED, -1, -1, -1);
+		tcp_set_state(tp, TCP_ESTABLISHED);
+		tp->snd_una = seg->ack;
+		tp->snd_wnd = (uint32_t)seg->th.window << tp->snd_wscale;
+		tp->snd_wl1 = seg->seq;
+		if (tp->snd_wnd > tp->max_window)
+			tp->max_window = tp->snd_wnd;
+		if (tp->tstamp_ok)
+			tp->advmss -= TCP_OLEN_TS_ALIGNED;
+		tp->lsndtime_ms = stack_now_ms(st);
+		tp->retrans_stamp_ms = 0;
+		tcp_init_transfer(tp);
+		tp->copied_seq = tp->rcv_nxt;
+		tcp_initialize_rcv_mss(tp);
+		tcp_sock_wake(tp);
+		if (tp->shutdown & SEND_SHUTDOWN)
+			tcp_shutdown(tp, SHUT_WR);
+		break;
+	case TCP_FIN_WAIT1:
+		if (tp->snd_una != tp->write_seq + 1 || !tp->fin_sent)
+			break;
+		tcp_set_state(tp, TCP_FIN_WAIT2);
+		tp->shutdown |= SEND_SHUTDOWN;
+		if (!tp->orphan) {
+			tcp_sock_wake(tp);
+			break;
+		}
+		if (tp->linger2_s < 0) {
+			tcp_done(tp);
+			MIB_INC(st, TcpExtTCPAbortOnData);
+			return 1;
+		}
+		if (seg->end_seq != seg->seq &&
+		    after(seg->end_seq - ((seg->flags & WIRE_TCP_FIN) ? 1 : 0), tp->rcv_nxt)) {
+			/* out-of-order FIN after close() */
+			tcp_done(tp);
+			MIB_INC(st, TcpExtTCPAbortOnData);
+			return 1;
+		}
+		{
+			uint32_t tmo = tcp_fin_time_ms(tp);
+
+			if (tmo > TCP_TIMEWAIT_LEN_MS) {
+				tcp_reset_keepalive_timer(tp, tmo - TCP_TIMEWAIT_LEN_MS);
+			} else if (seg->flags & WIRE_TCP_FIN) {
+				tcp_reset_keepalive_timer(tp, tmo);
+			} else {
+				tcp_time_wait(tp, TCP_FIN_WAIT2, tmo);
+				return 0;
+			}
+		}
+		break;
+	case TCP_CLOSING:
+		if (tp->snd_una == tp->write_seq + 1 && tp->fin_sent) {
+			tcp_time_wait(tp, TCP_TIME_WAIT, 0);
+			return 0;
+		}
+		break;
+	case TCP_LAST_ACK:
+		if (tp->snd_una == tp->write_seq + 1 && tp->fin_sent) {
+			tcp_done(tp);
+			return 0;
+		}
+		break;
+	}
+	/* sixth: URG */
+	tcp_urg(tp, seg);
+	/* seventh: the segment text */
+	switch (tp->state) {
+	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		if (!before(seg->seq, tp->rcv_nxt))
+			break;
+		/* fallthrough */
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+		/* RFC 1122 4.2.2.13: data after the application closed -> RST */
+		if ((tp->shutdown & RCV_SHUTDOWN) && tp->orphan && seg->end_seq != seg->seq &&
+		    after(seg->end_seq - ((seg->flags & WIRE_TCP_FIN) ? 1 : 0), tp->rcv_nxt)) {
+			MIB_INC(st, TcpExtTCPAbortOnData);
+			tcp_reset(tp);
+			return 1;
+		}
+		/* fallthrough */
+	case TCP_ESTABLISHED:
+		tcp_data_queue(tp, seg);
+		break;
+	}
+	if (tp->state != TCP_CLOSE) {
+		tcp_data_snd_check(tp);
+		tcp_ack_snd_check(tp);
+	}
+	return 0;
+}
+
+/* ---- Demultiplexing (Linux tcp_v4_rcv) ---- */
+
+static void tcp_listen_input(struct tcp_sock *lsk, struct tcp_seg *seg)
+{
+	if (seg->flags & WIRE_TCP_ACK) {
+		/* an ACK for a connection we do not know: maybe a SYN cookie */
+		if (!(seg->flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) &&
+		    tcp_cookie_check(lsk, seg))
+			return;
+		tcp_send_reset_reply(lsk->st, seg);
+		return;
+	}
+	if (seg->flags & WIRE_TCP_RST)
+		return;
+	if (seg->flags & WIRE_TCP_SYN) {
+		if (seg->flags & WIRE_TCP_FIN)
+			return;
+		tcp_conn_request(lsk, seg);
+	}
+}
+
+void tcp_v4_rcv(struct ips_stack *st, struct pkb *pkb)
+{
+	struct tcp_state *ts = tcp_state_of(st);
+	struct tcp_seg seg;
+	struct tcp_hnode *h;
+	uint32_t ihl;
+
+	MIB_INC(st, TcpInSegs);
+	if (!ts || pkb->pkt_type != PKB_HOST)
+		goto drop;
+	memset(&seg, 0, sizeof(seg));
+	if (wire_tcp_parse(pkb->data, pkb->len, &seg.th) < 0) {
+		MIB_INC(st, TcpInErrs);
+		goto drop;
+	}
+	memcpy(&seg.saddr, pkb->nh + 12, 4);
+	memcpy(&seg.daddr, pkb->nh + 16, 4);
+	ihl = (uint32_t)(pkb->nh[0] & 15) * 4;
+	(void)ihl;
+	if (!pkb->ip_summed && !wire_tcp_csum_ok(pkb->data, pkb->len, seg.saddr, seg.daddr)) {
+		MIB_INC(st, TcpInCsumErrors);
+		MIB_INC(st, TcpInErrs);
+		goto drop;
+	}
+	pkb->th = pkb->data;
+	seg.pkb = pkb;
+	seg.flags = seg.th.flags;
+	seg.seq = seg.th.seq;
+	seg.ack = seg.th.ack;
+	seg.len = pkb->len - seg.th.doff;
+	seg.end_seq = seg.seq + seg.len + ((seg.flags & WIRE_TCP_SYN) ? 1 : 0) +
+		      ((seg.flags & WIRE_TCP_FIN) ? 1 : 0);
+	seg.tos = pkb->nh[1];
+	seg.ttl = pkb->nh[8];
+	seg.ifindex = pkb->dev ? pkb->dev->ifindex : 0;
+	tcp_parse_seg_opts(st, &seg);
+	pkb_pull(pkb, seg.th.doff);
+	seg.data = pkb->data;
+
+	h = tcp_ehash_lookup(ts, seg.daddr, seg.th.dport, seg.saddr, seg.th.sport);
+	if (h) {
+		switch (h->kind) {
+		case TCP_HK_SOCK: {
+			struct tcp_sock *tp = (struct tcp_sock *)h;
+
+			tcp_hold(tp);
+			if (tcp_rcv_state_process(tp, &seg))
+				tcp_send_reset_reply(st, &seg);
+			tcp_release(tp);
+			goto out;
+		}
+		case TCP_HK_REQ:
+			tcp_check_req((struct tcp_req *)h, &seg);
+			goto out;
+		case TCP_HK_TW:
+			tcp_tw_process((struct tcp_tw *)h, &seg);
+			goto out;
+		}
+	}
+	{
+		struct tcp_sock *lsk = tcp_listener_lookup(ts, seg.daddr, seg.th.dport, seg.ifindex);
+
+		if (lsk) {
+			tcp_listen_input(lsk, &seg);
+			goto out;
+		}
+	}
+	/* RFC 9293 3.10.7.1: no connection -> RST unless the segment is a RST */
+	tcp_send_reset_reply(st, &seg);
+out:
+	if (seg.pkb)
+		pkb_free(seg.pkb);
+	return;
+drop:
+	pkb_free(pkb);
+}
+
+/* ---- ICMP errors (Linux tcp_v4_err) ---- */
+
+void tcp_v4_err(struct ips_stack *st, struct pkb *icmp, int type, int code, uint32_t info,
+		const uint8_t *inner, size_t inner_len)
+{
+	struct tcp_state *ts = tcp_state_of(st);
+	uint32_t saddr, daddr, seq;
+	uint16_t sport, dport;
+	size_t ihl;
+	struct tcp_hnode *h;
+	struct tcp_sock *tp;
+	int err;
+
+	if (!ts || inner_len < 20)
+		return;
+	ihl = (size_t)(inner[0] & 15) * 4;
+	if (inner_len < ihl + 8)
+		return;
+	memcpy(&saddr, inner + 12, 4);
+	memcpy(&daddr, inner + 16, 4);
+	sport = get_be16(inner + ihl);
+	dport = get_be16(inner + ihl + 2);
+	seq = get_be32(inner + ihl + 4);
+	h = tcp_ehash_lookup(ts, saddr, sport, daddr, dport);
+	if (!h) {
+		MIB_INC(st, IcmpInErrors);
+		return;
+	}
+	if (h->kind == TCP_HK_TW)
+		return;
+	if (h->kind == TCP_HK_REQ) {
+		struct tcp_req *req = (struct tcp_req *)h;
+
+		/* RFC 5927 4.2: only for the exact ISN; a hard error drops the request */
+		if (seq != req->iss) {
+			MIB_INC(st, TcpExtOutOfWindowIcmps);
+			return;
+		}
+		if (type == 3 && code != 4)
+			tcp_req_free(ts, req);
+		return;
+	}
+	tp = (struct tcp_sock *)h;
+	if (tp->state != TCP_SYN_SENT && !between(seq, tp->snd_una, tp->snd_nxt)) {
+		MIB_INC(st, TcpExtOutOfWindowIcmps);
+		return;
+	}
+	switch (type) {
+	case 4:		/* source quench: ignored (RFC 6633) */
+		return;
+	case 12:	/* parameter problem */
+		err = EPROTO;
+		break;
+	case 3:		/* destination unreachable */
+		if (code > 15)
+			return;
+		if (code == 4) {	/* fragmentation needed: RFC 1191 */
+			if (tp->state == TCP_LISTEN)
+				return;
+			if (info < 68)
+				info = 68;
+			pmtu_update(st, tp->h.raddr, info);
+			tcp_mtu_reduced(tp, info);
+			return;
+		}
+		{
+			static const int icmp_unreach_errno[16] = {
+				ENETUNREACH, EHOSTUNREACH, ENOPROTOOPT, ECONNREFUSED, EMSGSIZE,
+				EOPNOTSUPP, ENETUNREACH, EHOSTDOWN, ENONET, ENETUNREACH,
+				EHOSTUNREACH, ENETUNREACH, EHOSTUNREACH, EHOSTUNREACH,
+				EHOSTUNREACH, EHOSTUNREACH,
+			};
+
+			err = icmp_unreach_errno[code];
+		}
+		/* RFC 6069: a net/host unreachable during backoff reverts one RTO
+		 * doubling (Linux tcp_ld_RTO_revert); not done here. */
+		break;
+	case 11:	/* time exceeded */
+		err = EHOSTUNREACH;
+		break;
+	default:
+		return;
+	}
+	switch (tp->state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		/* Linux: any of these aborts a handshake in progress (RFC 1122 4.2.3.9
+		 * allows it). */
+		tp->err = err;
+		tcp_hold(tp);
+		tcp_done(tp);
+		tcp_release(tp);
+		return;
+	}
+	/* RFC 1122 4.2.3.9: in a synchronized state these are soft errors, reported at
+	 * once only with IP_RECVERR (Linux: inet->recverr -> sk_err). */
+	if (tp->recverr) {
+		tp->err = err;
+		tcp_sock_wake(tp);
+	} else {
+		tp->err_soft = err;
+	}
+}
