@@ -483,6 +483,12 @@ struct pkb *ip4_defrag(struct ips_stack *st, struct pkb *pkb)
 	struct ipq *q;
 
 	MIB_INC(st, IpReasmReqds);
+	/* The queue owns the fragment and trims it: it must be ours alone. */
+	pkb = pkb_unshare(pkb);
+	if (!pkb) {
+		MIB_INC(st, IpReasmFails);
+		return NULL;
+	}
 	if (!pkb->nh)
 		pkb->nh = pkb->data;
 	iph = pkb->nh;
