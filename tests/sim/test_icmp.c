@@ -700,4 +700,119 @@ TEST(error_source_inbound_interface_when_asked)
 	CHECK_EQ(ttl_error_source(true), A("10.0.2.1"));
 }
 
+/* ---- Delivery of received errors to the quoted protocol ---- */
+
+static struct {
+	int n;
+	int type, code;
+	uint32_t info;
+	uint32_t inner_daddr;
+	size_t inner_len;
+} ERR;
+
+static void p253_input(struct ips_stack *st, struct pkb *pkb)
+{
+	pkb_free(pkb);
+}
+
+static void p253_err(struct ips_stack *st, struct pkb *icmp_pkb, int type, int code,
+		     uint32_t info, const uint8_t *inner, size_t inner_len)
+{
+	ERR.n++;
+	ERR.type = type;
+	ERR.code = code;
+	ERR.info = info;
+	ERR.inner_daddr = get_in4(inner + 16);
+	ERR.inner_len = inner_len;
+}
+
+static const struct ip_proto_ops P253 = { .input = p253_input, .err = p253_err };
+
+/* An error from b about a protocol-253 datagram a sent to inner_daddr; rest = bytes
+ * 4..7 of the ICMP header; quote = how many bytes of the datagram are quoted. */
+static void inject_error(ips_stack *st, uint8_t type, uint8_t code, uint32_t rest,
+			 uint32_t inner_daddr, size_t quote)
+{
+	uint8_t m[8 + 60] = { type, code };
+	uint8_t *in = m + 8;
+	struct test_ipv4 h = {
+		.saddr = A("10.0.0.2"), .daddr = A("10.0.0.1"), .proto = IPPROTO_ICMP,
+		.payload = m, .len = 8 + quote,
+	};
+
+	put_be32(m + 4, rest);
+	in[0] = 0x45;
+	put_be16(in + 2, 48);
+	in[8] = 64;
+	in[9] = 253;
+	put_in4(in + 12, A("10.0.0.1"));
+	put_in4(in + 16, inner_daddr);
+	put_be16(m + 2, ips_csum_fold(ips_csum_add(0, m, 8 + quote)));
+	test_ipv4_inject(st, "eth0", test_ipv4_build(st, &h));
+}
+
+TEST(errors_reach_the_quoted_protocol)
+{
+	struct w2 t;
+	uint8_t junk[8] = { 0 };
+
+	memset(&ERR, 0, sizeof(ERR));
+	ASSERT_EQ(setup2(&t), 0);
+	ASSERT_EQ(ip4_proto_register(t.a, 253, &P253), 0);
+	/* a real one: b does not know protocol 253 */
+	ASSERT_EQ(test_send_ip(t.a, A("10.0.0.2"), 253, junk, sizeof(junk), -1, 0, -1), 0);
+	test_run(t.w, MS(100));
+	CHECK_EQ(ERR.n, 1);
+	CHECK_EQ(ERR.type, ICMP_DEST_UNREACH);
+	CHECK_EQ(ERR.code, ICMP_PROT_UNREACH);
+	CHECK_EQ(ERR.info, 0);
+	CHECK_EQ(ERR.inner_daddr, A("10.0.0.2"));
+	CHECK_EQ(ERR.inner_len, 28);
+	/* fragmentation needed: info is the MTU */
+	inject_error(t.a, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1280, A("10.0.0.2"), 28);
+	CHECK_EQ(ERR.n, 2);
+	CHECK_EQ(ERR.info, 1280);
+	/* parameter problem: info is the pointer */
+	inject_error(t.a, ICMP_PARAMETERPROB, 0, 13u << 24, A("10.0.0.2"), 28);
+	CHECK_EQ(ERR.n, 3);
+	CHECK_EQ(ERR.info, 13);
+	/* source quench and time exceeded (in transit) are delivered too */
+	inject_error(t.a, ICMP_SOURCE_QUENCH, 0, 0, A("10.0.0.2"), 28);
+	inject_error(t.a, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, A("10.0.0.2"), 28);
+	CHECK_EQ(ERR.n, 5);
+	CHECK_EQ(test_counter(t.a, "IcmpInErrors"), 0);
+	ip4_proto_register(t.a, 253, NULL);
+	done2(&t);
+}
+
+/* Not delivered: reassembly timeouts, unreachable codes above 15, a quote too short
+ * for the quoted header + 8 bytes (IcmpInErrors); errors quoting a datagram to one of
+ * our broadcast addresses only when icmp_ignore_bogus_error_responses is 0. */
+TEST(errors_not_delivered)
+{
+	struct w2 t;
+
+	memset(&ERR, 0, sizeof(ERR));
+	ASSERT_EQ(setup2(&t), 0);
+	ASSERT_EQ(ip4_proto_register(t.a, 253, &P253), 0);
+	inject_error(t.a, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0, A("10.0.0.2"), 28);
+	inject_error(t.a, ICMP_DEST_UNREACH, 16, 0, A("10.0.0.2"), 28);
+	CHECK_EQ(ERR.n, 0);
+	CHECK_EQ(test_counter(t.a, "IcmpInErrors"), 0);
+	inject_error(t.a, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, A("10.0.0.2"), 27);
+	CHECK_EQ(ERR.n, 0);
+	CHECK_EQ(test_counter(t.a, "IcmpInErrors"), 1);
+	inject_error(t.a, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, A("10.0.0.2"), 19);
+	CHECK_EQ(test_counter(t.a, "IcmpInErrors"), 2);
+	inject_error(t.a, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, A("10.0.0.255"), 28);
+	CHECK_EQ(ERR.n, 1);
+	ASSERT_EQ(ips_sysctl_set(t.a, "net.ipv4.icmp_ignore_bogus_error_responses", "0"), 0);
+	inject_error(t.a, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, A("10.0.0.255"), 28);
+	CHECK_EQ(ERR.n, 1);
+	inject_error(t.a, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, A("10.0.0.2"), 28);
+	CHECK_EQ(ERR.n, 2);
+	ip4_proto_register(t.a, 253, NULL);
+	done2(&t);
+}
+
 TEST_MAIN
