@@ -520,7 +520,9 @@ static void icmp_socket_deliver(struct ips_stack *st, struct pkb *pkb, uint32_t 
 		MIB_INC(st, IcmpInErrors);
 		return;
 	}
-	/* raw_icmp_error(): raw sockets do not exist yet. */
+	if (st->icmp->sock.raw_icmp_error)
+		st->icmp->sock.raw_icmp_error(st, pkb, inner[9], pkb->data[0], pkb->data[1], info,
+					      inner, inner_len);
 	ops = st->ip ? st->ip->protos[inner[9]] : NULL;
 	if (ops && ops->err)
 		ops->err(st, pkb, pkb->data[0], pkb->data[1], info, inner, inner_len);
@@ -681,8 +683,12 @@ static void icmp_rcv(struct ips_stack *st, struct pkb *pkb)
 		if (!icmp_timestamp(st, pkb))
 			goto error;
 		break;
+	case ICMP_ECHOREPLY:
+		if (st->icmp->sock.ping_rcv)
+			st->icmp->sock.ping_rcv(st, pkb);
+		break;
 	default:
-		/* echo reply (ping sockets), the rest: discarded, counted only. */
+		/* the rest: discarded, counted only. */
 		break;
 	}
 out:
@@ -779,13 +785,52 @@ void icmp_redirect_learn(struct ips_stack *st, struct pkb *icmp_pkb, const uint8
 			   stack_now_ms(st) + 300 * 1000ull /* ip_rt_gc_timeout */);
 }
 
+/* Was this echo request (quoted in an error) sent lately by icmp_echo_send()? */
+static bool icmp_echo_recent(struct ips_stack *st, const uint8_t *inner, size_t inner_len)
+{
+	size_t ihl = wire_ipv4_hdr_len(inner);
+	uint32_t daddr = get_in4(inner + 16);
+	uint16_t id;
+
+	if (inner_len < ihl + 8)
+		return false;
+	id = get_be16(inner + ihl + 4);
+	for (unsigned int i = 0; i < ICMP_ECHO_RECENT; i++)
+		if (st->icmp->echo_recent[i].used && st->icmp->echo_recent[i].daddr == daddr &&
+		    st->icmp->echo_recent[i].id == id)
+			return true;
+	return false;
+}
+
+static void icmp_echo_remember(struct icmp_state *is, uint32_t daddr, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < ICMP_ECHO_RECENT; i++)
+		if (is->echo_recent[i].used && is->echo_recent[i].daddr == daddr &&
+		    is->echo_recent[i].id == id)
+			return;
+	i = is->echo_recent_next++ % ICMP_ECHO_RECENT;
+	is->echo_recent[i].daddr = daddr;
+	is->echo_recent[i].id = id;
+	is->echo_recent[i].used = true;
+}
+
 /* icmp_err(): the ICMP protocol's own error handler, for errors quoting an ICMP
- * message we sent. Linux updates the PMTU / follows the redirect here for quoted echo
- * replies, and in raw_err() for what a raw ICMP socket sent; our echo sender stands in
- * for such a socket, so both cases do it. */
+ * message we sent. A quoted echo reply (sent by the kernel side, icmp_reply()) updates
+ * the PMTU / follows the redirect here; anything else is for ping sockets (ping_err()).
+ * icmp_echo_send() acts as a raw ICMP socket would (raw_err()) for its own requests. */
 static void icmp_err(struct ips_stack *st, struct pkb *icmp_pkb, int type, int code,
 		     uint32_t info, const uint8_t *inner, size_t inner_len)
 {
+	size_t ihl = wire_ipv4_hdr_len(inner);
+
+	if (inner[ihl] != ICMP_ECHOREPLY) {
+		if (st->icmp->sock.ping_err)
+			st->icmp->sock.ping_err(st, icmp_pkb, type, code, info, inner, inner_len);
+		if (inner[ihl] != ICMP_ECHO || !icmp_echo_recent(st, inner, inner_len))
+			return;
+	}
 	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
 		pmtu_update(st, get_in4(inner + 16), info);
 	else if (type == ICMP_REDIRECT)
@@ -843,6 +888,7 @@ int icmp_echo_send(struct ips_stack *st, const struct icmp_echo_req *req, uint32
 		memcpy(p + WIRE_ICMP_HLEN, req->payload, req->len);
 	put_be16(p + 2, ips_csum_fold(ips_csum_add(0, p, pkb->len)));
 	icmp_out_count(st, ICMP_ECHO);
+	icmp_echo_remember(st->icmp, req->daddr, req->id);
 	return ip4_output(st, pkb, &o, mtu_out);
 }
 

@@ -22,8 +22,32 @@ struct inet_peer_base;
 #define ICMP_INADDR_DUMMY	0xc0000008u	/* 192.0.0.8 (RFC 7600), host order */
 #define ICMP_MAX_ECHO_PAYLOAD	65507		/* 65535 - 20 - 8 */
 
+/* Sockets plug in here (transport_init()); each may be NULL. As in Linux's
+ * icmp_socket_deliver() / icmp_err() / icmp_rcv(): raw_icmp_error() gets every error
+ * icmp.c delivers, before the quoted protocol's err handler; ping_err() the errors
+ * quoting an echo request (from IPPROTO_ICMP's err handler); ping_rcv() every echo
+ * reply. `info` as for ip_proto_ops.err. None of them consumes the pkb. */
+struct icmp_socket_hooks {
+	void (*raw_icmp_error)(struct ips_stack *st, struct pkb *icmp_pkb, uint8_t proto, int type,
+			       int code, uint32_t info, const uint8_t *inner, size_t inner_len);
+	void (*ping_err)(struct ips_stack *st, struct pkb *icmp_pkb, int type, int code,
+			 uint32_t info, const uint8_t *inner, size_t inner_len);
+	void (*ping_rcv)(struct ips_stack *st, struct pkb *pkb);
+};
+
+/* Echo requests icmp_echo_send() sent lately: it behaves as a raw ICMP socket, whose
+ * raw_err() follows frag-needed and redirects about what it sent. */
+#define ICMP_ECHO_RECENT 16
+
 struct icmp_state {
 	struct icmp_listener *listeners;
+	struct icmp_socket_hooks sock;
+	struct {
+		uint32_t daddr;
+		uint16_t id;
+		bool used;
+	} echo_recent[ICMP_ECHO_RECENT];
+	unsigned int echo_recent_next;
 
 	/* Host-wide token bucket (icmp_global_allow(); per network namespace since 6.12).
 	 * credit may go negative: icmp_global_consume() takes 0..2 tokens. */
