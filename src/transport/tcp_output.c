@@ -702,11 +702,13 @@ static int tcp_send_new(struct tcp_sock *tp, uint32_t len, bool fin)
 		flags |= WIRE_TCP_FIN;
 		tp->fin_sent = true;
 	}
-	/* PSH on the last segment of what the application wrote (tcp_mark_push) */
-	if (len && (r->seq + len == tp->write_seq || after(r->seq + len, tp->pushed_seq)))
+	/* PSH on the last segment of what the application wrote (tcp_mark_push), or when
+	 * half a window went without one (forced_push) */
+	if (len && (r->seq + len == tp->write_seq ||
+		    after(r->seq + len, tp->pushed_seq + (tp->max_window >> 1)))) {
 		flags |= WIRE_TCP_PSH;
-	if (len && r->seq + len == tp->write_seq)
-		tp->pushed_seq = tp->write_seq;
+		tp->pushed_seq = r->seq + len;
+	}
 	r->xmit_us = r->first_us = tcp_now_us(tp->st);
 	r->prev = tp->rtx_tail;
 	if (tp->rtx_tail)
