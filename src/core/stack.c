@@ -93,7 +93,7 @@ static struct ips_stack *stack_create(const struct ips_stack_config *cfg, struct
 		goto fail;
 	if (!(cfg && cfg->no_loopback) && st->lo) {
 		netdev_set_up(st->lo, true);
-		if (ip4_addr_add(st->lo, htonl(0x7f000001), 8) < 0)
+		if (ip4_addr_add_loopback(st->lo) < 0)
 			goto fail;
 	}
 	return st;

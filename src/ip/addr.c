@@ -108,7 +108,7 @@ static void fib_sync_ifaddrs(struct ips_stack *st, struct netdev *dev)
 		fib_add_ifaddr(st, ifa);
 }
 
-int ip4_addr_add(struct netdev *dev, uint32_t addr, int prefixlen)
+static int addr_add(struct netdev *dev, uint32_t addr, int prefixlen, bool brd)
 {
 	struct ips_stack *st = dev->st;
 	struct in_device *in;
@@ -127,7 +127,7 @@ int ip4_addr_add(struct netdev *dev, uint32_t addr, int prefixlen)
 	ifa->prefixlen = (uint8_t)prefixlen;
 	ifa->mask = ip4_mask(prefixlen);
 	/* `ip addr add ... brd +`: the subnet broadcast where there is one. */
-	ifa->broadcast = prefixlen < 31 ? (addr | ~ifa->mask) : 0;
+	ifa->broadcast = brd && prefixlen < 31 ? (addr | ~ifa->mask) : 0;
 
 	/* __inet_insert_ifa(): same subnet as an existing address makes a secondary;
 	 * the same address and mask again is EEXIST. Primaries go after the last primary
@@ -159,6 +159,26 @@ int ip4_addr_add(struct netdev *dev, uint32_t addr, int prefixlen)
 	if (netdev_is_up(dev))
 		arp_addr_added(dev, addr);
 	return 0;
+}
+
+int ip4_addr_add(struct netdev *dev, uint32_t addr, int prefixlen)
+{
+	return addr_add(dev, addr, prefixlen, true);
+}
+
+/* inetdev_event(NETDEV_UP) for a loopback device: 127.0.0.1/8 (again), scope host and
+ * without a broadcast address (ifa_broadcast 0, so SIOCGIFBRDADDR reads 0.0.0.0; the
+ * local table still gets "broadcast 127.255.255.255", as on Linux 6.18). An address
+ * already there is left alone (inet_insert_ifa() answers EEXIST, ignored). Not while the
+ * MTU is below 68 (inetdev_valid_mtu()). */
+int ip4_addr_add_loopback(struct netdev *dev)
+{
+	int err;
+
+	if (dev->mtu < 68)
+		return 0;
+	err = addr_add(dev, htonl(0x7f000001), 8, false);
+	return err == -EEXIST ? 0 : err;
 }
 
 int ip4_addr_del(struct netdev *dev, uint32_t addr, int prefixlen)

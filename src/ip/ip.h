@@ -37,6 +37,8 @@ struct in_device {
 
 int ip4_addr_add(struct netdev *dev, uint32_t addr, int prefixlen);
 int ip4_addr_del(struct netdev *dev, uint32_t addr, int prefixlen);
+/* A loopback device came up: 127.0.0.1/8 without a broadcast address, as Linux. */
+int ip4_addr_add_loopback(struct netdev *dev);
 void ip4_dev_up(struct netdev *dev);		/* device came up: its address routes return */
 void ip4_dev_down(struct netdev *dev);		/* device went down: flush routes it owns */
 void ip4_dev_unregister(struct netdev *dev);	/* drop its addresses and routes */

@@ -221,8 +221,11 @@ int netdev_set_up(struct netdev *dev, bool up)
 		return 0;
 	if (up) {
 		dev->flags |= IFF_UP | IFF_RUNNING;
-		/* NETDEV_UP: fib_netdev_event() re-adds the routes of its addresses. */
+		/* NETDEV_UP: fib_netdev_event() re-adds the routes of its addresses; a loopback
+		 * device gets 127.0.0.1/8 (again) from inetdev_event(). */
 		ip4_dev_up(dev);
+		if (dev->type == NETDEV_LOOPBACK)
+			(void)ip4_addr_add_loopback(dev);
 		/* NETDEV_UP: with arp_notify, announce our addresses (devinet.c
 		 * inetdev_event(); by default Linux sends nothing). */
 		if (dev->type == NETDEV_ETHER && in_dev_arp_notify(&dev->st->sysctl, &dev->conf))
@@ -242,9 +245,18 @@ int netdev_set_up(struct netdev *dev, bool up)
 
 int netdev_set_mtu(struct netdev *dev, uint32_t mtu)
 {
-	if (mtu < NETDEV_MIN_MTU || mtu > dev->max_mtu)
+	/* Linux's loopback has min_mtu 0 and no maximum (0..INT_MAX through SIOCSIFMTU, checked
+	 * on 6.18); other devices start at ETH_MIN_MTU. */
+	uint32_t min = dev->type == NETDEV_LOOPBACK ? 0 : NETDEV_MIN_MTU;
+
+	if (mtu < min || mtu > dev->max_mtu)
 		return -EINVAL;
 	dev->mtu = mtu;
+	/* inetdev_event(NETDEV_CHANGEMTU): below 68 IPv4 is disabled on the device (its
+	 * addresses and routes go, inetdev_destroy()); raising the MTU again brings back an
+	 * empty in_device, and lo gets 127.0.0.1 back on its next NETDEV_UP. */
+	if (mtu < NETDEV_MIN_MTU)
+		ip4_dev_unregister(dev);
 	return 0;
 }
 

@@ -1637,6 +1637,57 @@ static void t_reuseport(void)
 	close(c);
 }
 
+/* ---------------------------------------------------------------- lo's MTU range */
+
+/* lo takes any MTU from 0 (no minimum, no maximum); below 68 IPv4 leaves the device
+ * (inetdev_destroy) and comes back empty when the MTU is raised; the next "up" gives lo
+ * 127.0.0.1/8 again. Runs last: it takes lo down and up. */
+static void t_lo_mtu(void)
+{
+	int s = udp();
+	struct ifreq ifr;
+	struct sockaddr_in *sa = (struct sockaddr_in *)&ifr.ifr_addr;
+	static const int mtus[] = { 0, 1, 67, 68, 1 << 20, INT_MAX, 65536 };
+	char name[64];
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	for (size_t i = 0; i < sizeof(mtus) / sizeof(mtus[0]); i++) {
+		snprintf(name, sizeof(name), "lomtu.set_%d", mtus[i]);
+		ifr.ifr_mtu = mtus[i];
+		C(name, ioctl(s, SIOCSIFMTU, &ifr));
+		snprintf(name, sizeof(name), "lomtu.get_%d", mtus[i]);
+		CV(name, ioctl(s, SIOCGIFMTU, &ifr), "mtu=%d", ifr.ifr_mtu);
+		snprintf(name, sizeof(name), "lomtu.addr_%d", mtus[i]);
+		CV(name, ioctl(s, SIOCGIFADDR, &ifr), "%s", ip(sa->sin_addr.s_addr));
+	}
+	C("lomtu.send_no_addr", sendto(s, "x", 1, 0, sap(sin4("127.0.0.1", 9)),
+				       sizeof(struct sockaddr_in)));
+	C("lomtu.bind_no_addr", bind(udp(), sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	C("lomtu.get_flags", ioctl(s, SIOCGIFFLAGS, &ifr));
+	short flags = ifr.ifr_flags;
+
+	ifr.ifr_flags = (short)(flags & ~IFF_UP);
+	C("lomtu.down", ioctl(s, SIOCSIFFLAGS, &ifr));
+	ifr.ifr_flags = flags;
+	C("lomtu.up", ioctl(s, SIOCSIFFLAGS, &ifr));
+	CV("lomtu.addr_after_up", ioctl(s, SIOCGIFADDR, &ifr), "%s", ip(sa->sin_addr.s_addr));
+	CV("lomtu.brdaddr_after_up", ioctl(s, SIOCGIFBRDADDR, &ifr), "%s", ip(sa->sin_addr.s_addr));
+	CV("lomtu.netmask_after_up", ioctl(s, SIOCGIFNETMASK, &ifr), "%s", ip(sa->sin_addr.s_addr));
+
+	int r = udp();
+	struct pollfd pf = { r, POLLIN, 0 };
+	char buf[4];
+
+	C("lomtu.bind_after_up", bind(r, sap(sin4("127.0.0.1", 40700)), sizeof(struct sockaddr_in)));
+	C("lomtu.send_after_up", sendto(s, "x", 1, 0, sap(sin4("127.0.0.1", 40700)),
+					sizeof(struct sockaddr_in)));
+	poll(&pf, 1, 1000);
+	C("lomtu.recv_after_up", recv(r, buf, sizeof(buf), MSG_DONTWAIT));
+	close(r);
+	close(s);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1657,6 +1708,7 @@ int main(void)
 	t_raw();
 	t_netdev();
 	t_reuseport();
+	t_lo_mtu();
 	printf("# %s: %d cases\n", BUILD, ncases);
 #ifdef USE_IPSTACK
 	ips_stack_free(g_st);
