@@ -28,7 +28,7 @@ static const struct bench_case cases[] = {
 	{ "tcp_idle_conn_mem", kern_tcp_idle_conn_mem, ips_tcp_idle_conn_mem },
 };
 
-static void usage(void)
+__attribute__((noreturn)) static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ipsbench CASE kernel|ipstack [--time S] [--count N] [--conns N]\n"
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[optind + 1], "kernel") == 0)
 		kernel = 1;
-	else if (strcmp(argv[optind + 1], "ipstack") == 0 || (usage(), 0))
+	else if (strcmp(argv[optind + 1], "ipstack") == 0)
 		kernel = 0;
 	else
 		usage();
