@@ -566,9 +566,12 @@ TEST(frag_needed_values_as_linux_route_get_shows)
 
 /* ---- Redirects ---- */
 
-/* A redirect from the gateway we use for 10.77.0.9 (b), quoting an echo request we
- * sent there, naming 10.0.0.3 as the better first hop. */
-static void inject_redirect(ips_stack *st, uint32_t from, uint32_t new_gw, uint8_t code)
+/* A redirect from `from` about something we sent to 10.77.0.9, naming new_gw as the
+ * better first hop. It quotes an echo reply: Linux's icmp_err() follows redirects about
+ * those without any socket (about an echo request, only the raw or ping socket that
+ * sent it would). */
+static void inject_redirect_quoting(ips_stack *st, uint32_t from, uint32_t new_gw, uint8_t code,
+				    uint8_t quoted_type, uint16_t quoted_id)
 {
 	uint8_t m[8 + 28] = { ICMP_REDIRECT, code };
 	uint8_t *in = m + 8;
@@ -584,9 +587,38 @@ static void inject_redirect(ips_stack *st, uint32_t from, uint32_t new_gw, uint8
 	in[9] = IPPROTO_ICMP;
 	put_in4(in + 12, A("10.0.0.1"));
 	put_in4(in + 16, A("10.77.0.9"));
-	in[20] = ICMP_ECHO;
+	in[20] = quoted_type;
+	put_be16(in + 24, quoted_id);
 	put_be16(m + 2, ips_csum_fold(ips_csum_add(0, m, sizeof(m))));
 	test_ipv4_inject(st, "eth0", test_ipv4_build(st, &h));
+}
+
+static void inject_redirect(ips_stack *st, uint32_t from, uint32_t new_gw, uint8_t code)
+{
+	inject_redirect_quoting(st, from, new_gw, code, ICMP_ECHOREPLY, 0);
+}
+
+/* A redirect quoting an echo request is for the socket that sent it: ignored when none
+ * did, followed when icmp_echo_send() (a raw ICMP socket's stand-in) sent that id. */
+TEST(redirect_about_echo_request_only_for_its_sender)
+{
+	struct w2 t;
+	struct ping_result r;
+	struct ping_opts o = { .id = 0x777, .timeout_ns = MS(10) };
+
+	ASSERT_EQ(setup2(&t), 0);
+	ASSERT_EQ(ips_route_add_str(t.a, "10.77.0.0/16 via 10.0.0.2"), 0);
+	inject_redirect_quoting(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST, ICMP_ECHO,
+				0x777);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), 0);
+	test_ping(t.a, A("10.77.0.9"), 8, &o, &r);
+	inject_redirect_quoting(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST, ICMP_ECHO,
+				0x778);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), 0);
+	inject_redirect_quoting(t.a, A("10.0.0.2"), A("10.0.0.3"), ICMP_REDIR_HOST, ICMP_ECHO,
+				0x777);
+	CHECK_EQ(pmtu_gateway_get(t.a, A("10.77.0.9")), A("10.0.0.3"));
+	done2(&t);
 }
 
 /* A host (accept_redirects 1, shared_media 1: the new gateway need only be a unicast
