@@ -1059,8 +1059,8 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 			return hfail(h, "counter %s = %llu, expected %ld", w, (unsigned long long)v, want);
 		return 0;
 	}
-	if (!strcmp(cmd, "tw_count")) {
-		long n = tcp_count_timewait(h->st);
+	if (!strcmp(cmd, "tw_count") || !strcmp(cmd, "socks")) {
+		long n = !strcmp(cmd, "socks") ? tcp_count_socks(h->st) : tcp_count_timewait(h->st);
 
 		stack_unlock(h->st);
 		if (parse_result(h, t, &want, &has) < 0)
@@ -1219,18 +1219,20 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 		stack_unlock(h->st);
 		next_word(t, w, sizeof(w));	/* = */
 		next_word(t, w, sizeof(w));
-		if (strstr(w, "IN"))
-			want_m |= POLLIN | POLLRDNORM;
-		if (strstr(w, "OUT"))
-			want_m |= POLLOUT | POLLWRNORM;
-		if (strstr(w, "HUP"))
-			want_m |= POLLHUP;
-		if (strstr(w, "RDHUP"))
-			want_m |= POLLRDHUP;
-		if (strstr(w, "ERR"))
-			want_m |= POLLERR;
-		if (strstr(w, "PRI"))
-			want_m |= POLLPRI;
+		for (char *save = NULL, *f = strtok_r(w, "|", &save); f; f = strtok_r(NULL, "|", &save)) {
+			if (!strcmp(f, "IN"))
+				want_m |= POLLIN | POLLRDNORM;
+			else if (!strcmp(f, "OUT"))
+				want_m |= POLLOUT | POLLWRNORM;
+			else if (!strcmp(f, "HUP"))
+				want_m |= POLLHUP;
+			else if (!strcmp(f, "RDHUP"))
+				want_m |= POLLRDHUP;
+			else if (!strcmp(f, "ERR"))
+				want_m |= POLLERR;
+			else if (!strcmp(f, "PRI"))
+				want_m |= POLLPRI;
+		}
 		if (m != want_m)
 			return hfail(h, "poll mask 0x%x, expected 0x%x (%s)", m, want_m, w);
 		return 0;
