@@ -163,6 +163,15 @@ static int resolve(struct sysctl_ns *ns, const char *name, struct resolved *r)
 			break;
 		*p++ = 0;
 	}
+	if (!p && n == 3 && strcmp(comp[0], "net") == 0 && strcmp(comp[1], "core") == 0) {
+		r->e = entry_find(SC_CORE, comp[2]);
+		if (!r->e)
+			return -ENOENT;
+		r->base = &ns->core;
+		r->which = W_IP;
+		snprintf(r->canon, sizeof(r->canon), "net.core.%s", r->e->name);
+		return 0;
+	}
 	if (p || n < 3 || strcmp(comp[0], "net") || strcmp(comp[1], "ipv4"))
 		return -ENOENT;
 	if (sep == '.')	/* a '/' in a dotted name is a '.' of the device name */
@@ -349,7 +358,7 @@ static int snap_take(struct sysctl_ns *ns, const struct resolved *r, struct snap
 	size_t ndev = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (r->e->scope == SC_IP && r->e->kind != SK_FORWARD)
+	if ((r->e->scope == SC_IP || r->e->scope == SC_CORE) && r->e->kind != SK_FORWARD)
 		return 0;
 	s->fe = owner(r->e);
 	s->dir = s->fe->scope == SC_NEIGH ? "neigh" : "conf";
@@ -496,7 +505,9 @@ static size_t list_add(struct listed *l, size_t n, const char *prefix, const cha
 {
 	char devcanon[SYSCTL_IFNAMSIZ];
 
-	if (dev) {
+	if (e->scope == SC_CORE) {
+		snprintf(l[n].name, sizeof(l[n].name), "net.core.%s", e->name);
+	} else if (dev) {
 		canon_dev(devcanon, sizeof(devcanon), dev);
 		snprintf(l[n].name, sizeof(l[n].name), "net.ipv4.%s.%s.%s", prefix, devcanon,
 			 e->name);
@@ -532,6 +543,9 @@ int sysctl_foreach(struct sysctl_ns *ns, int (*cb)(void *arg, const char *name, 
 		if (e->flags & (F_WO | F_DEPRECATED))
 			continue;
 		switch (e->scope) {
+		case SC_CORE:
+			n = list_add(l, n, NULL, NULL, e, &ns->core);
+			break;
 		case SC_IP:
 			n = list_add(l, n, NULL, NULL, e, &ns->ip);
 			break;
@@ -590,7 +604,9 @@ void sysctl_doc_table(FILE *f)
 	for (size_t i = 0; i < sysctl_table_len; i++) {
 		const struct sysctl_entry *e = &sysctl_table[i];
 
-		if (e->scope == SC_IP)
+		if (e->scope == SC_CORE)
+			n = list_add(l, n, NULL, NULL, e, &ns.core);
+		else if (e->scope == SC_IP)
 			n = list_add(l, n, NULL, NULL, e, &ns.ip);
 		else if (e->scope == SC_CONF)
 			n = list_add(l, n, "conf", "*", e, &ns.conf_dflt);

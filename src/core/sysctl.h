@@ -29,6 +29,20 @@
 #define SYSCTL_TCP_CA_NAME_MAX 16	/* TCP_CA_NAME_MAX, with the NUL */
 #define SYSCTL_HZ_DEFAULT 250		/* Linux's Kconfig default CONFIG_HZ */
 
+/* net.core.* that the socket layer reads. In Linux rmem_* and wmem_* are host-wide (the
+ * initial namespace's, read-only in every other one) and somaxconn/optmem_max are per
+ * namespace; an ipstack stack is a whole host to its sockets, so here all six are per
+ * stack and writable, with Linux's compiled-in defaults and the initial namespace's
+ * validation (docs/sockets.md). */
+struct core_sysctl {
+	int optmem_max;
+	int rmem_default;
+	int rmem_max;
+	int somaxconn;
+	int wmem_default;
+	int wmem_max;
+};
+
 /* net.ipv4.* (not per interface). One field per leaf, sorted by name. */
 struct ipv4_sysctl {
 	unsigned int fib_multipath_hash_fields;
@@ -240,6 +254,7 @@ struct sysctl_dev;
 
 /* Everything one namespace owns. The devices' structs belong to their netdevs. */
 struct sysctl_ns {
+	struct core_sysctl core;
 	struct ipv4_sysctl ip;
 	struct ipv4_devconf conf_all;
 	struct ipv4_devconf conf_dflt;

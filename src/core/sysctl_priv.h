@@ -15,6 +15,7 @@ enum sysctl_scope {
 	SC_IP,		/* struct ipv4_sysctl: net.ipv4.<name> */
 	SC_CONF,	/* struct ipv4_devconf: net.ipv4.conf.{all,default,<dev>}.<name> */
 	SC_NEIGH,	/* struct neigh_parms: net.ipv4.neigh.{default,<dev>}.<name> */
+	SC_CORE,	/* struct core_sysctl: net.core.<name> */
 };
 
 /* The Linux proc handler an entry behaves like (kernel/sysctl.c, net/ipv4/...). */

@@ -12,6 +12,7 @@
 
 const char *const sysctl_tcp_cc_available[] = { "reno", "cubic", NULL };
 
+#define COREOFF(f) offsetof(struct core_sysctl, f)
 #define IPOFF(f) offsetof(struct ipv4_sysctl, f)
 #define CONFOFF(f) offsetof(struct ipv4_devconf, f)
 #define NEIGHOFF(f) offsetof(struct neigh_parms, f)
@@ -51,7 +52,23 @@ const char *const sysctl_tcp_cc_available[] = { "reno", "cubic", NULL };
 #define NEIGH_TIME(leaf, kind, impl) \
 	ENTRY(#leaf, SC_NEIGH, kind, ST_MS64, 1, F_NEIGH, impl, NEIGHOFF(leaf), 0, 0)
 
+/* Linux's SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF on x86_64 (2 * TCP_SKB_MIN_TRUESIZE and
+ * half of it): the lower bounds of net.core.{w,r}mem_{default,max}. */
+#define CORE_MIN_SNDBUF 4608
+#define CORE_MIN_RCVBUF 2304
+
 const struct sysctl_entry sysctl_table[] = {
+	/* ---- net.core.* (net/core/sysctl_net_core.c, proc_dointvec_minmax) ---- */
+	ENTRY("optmem_max", SC_CORE, SK_INT, ST_INT, 1, F_MIN, 1, COREOFF(optmem_max), 0, 0),
+	ENTRY("rmem_default", SC_CORE, SK_INT, ST_INT, 1, F_MIN, 1, COREOFF(rmem_default),
+	      CORE_MIN_RCVBUF, 0),
+	ENTRY("rmem_max", SC_CORE, SK_INT, ST_INT, 1, F_MIN, 1, COREOFF(rmem_max), CORE_MIN_RCVBUF,
+	      0),
+	ENTRY("somaxconn", SC_CORE, SK_INT, ST_INT, 1, F_MIN, 0, COREOFF(somaxconn), 0, 0),
+	ENTRY("wmem_default", SC_CORE, SK_INT, ST_INT, 1, F_MIN, 1, COREOFF(wmem_default),
+	      CORE_MIN_SNDBUF, 0),
+	ENTRY("wmem_max", SC_CORE, SK_INT, ST_INT, 1, F_MIN, 1, COREOFF(wmem_max), CORE_MIN_SNDBUF,
+	      0),
 	/* ---- net.ipv4.* ---- */
 	IP_UINT_RANGE(fib_multipath_hash_fields, 1, 0xfff, 0),
 	IP_U8_RANGE(fib_multipath_hash_policy, 0, 3, 0),
@@ -276,7 +293,16 @@ void sysctl_defaults_init(struct sysctl_ns *ns)
 	struct ipv4_sysctl *ip = &ns->ip;
 	struct ipv4_devconf *all = &ns->conf_all, *dflt = &ns->conf_dflt;
 	struct neigh_parms *n = &ns->neigh_dflt;
+	struct core_sysctl *core = &ns->core;
 
+	/* net.core: Linux's compiled-in defaults (SK_RMEM_MAX/SK_WMEM_MAX = 212992 on
+	 * x86_64; somaxconn SOMAXCONN 4096; optmem_max 128 KiB since 6.6). */
+	core->optmem_max = 131072;
+	core->rmem_default = 212992;
+	core->rmem_max = 212992;
+	core->somaxconn = 4096;
+	core->wmem_default = 212992;
+	core->wmem_max = 212992;
 	memset(ip, 0, sizeof(*ip));
 	ip->fib_multipath_hash_fields = 7;
 	ip->icmp_echo_ignore_broadcasts = 1;

@@ -36,8 +36,9 @@ struct sock *sock_alloc(struct ips_stack *st, int type, int protocol,
 	sk->type = type;
 	sk->protocol = protocol;
 	sk->state = SS_CLOSE;
-	sk->rcvbuf = ss->rmem_default;
-	sk->sndbuf = ss->wmem_default;
+	/* sock_init_data(): net.core.rmem_default / wmem_default at creation. */
+	sk->rcvbuf = st->sysctl.core.rmem_default;
+	sk->sndbuf = st->sysctl.core.wmem_default;
 	sk->rcvlowat = 1;
 	sk->rcvtimeo = sk->sndtimeo = SOCK_TIMEO_MAX;
 	sk->uid = ss->uid;

@@ -27,11 +27,7 @@ struct ips_stack;
 struct sock;
 struct sock_waiter;
 
-/* Linux defaults (net.core.*; include/net/sock.h). */
-#define SOCK_RMEM_DEFAULT 212992
-#define SOCK_WMEM_DEFAULT 212992
-#define SOCK_RMEM_MAX 212992
-#define SOCK_WMEM_MAX 212992
+/* The buffer sizes come from st->sysctl.core (net.core.rmem_default, ...). */
 /* SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF: TCP_SKB_MIN_TRUESIZE = 2048 + aligned sk_buff. */
 #define SOCK_MIN_RCVBUF 2304
 #define SOCK_MIN_SNDBUF 4608

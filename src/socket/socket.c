@@ -37,10 +37,6 @@ int sock_stack_init(struct ips_stack *st)
 	if (!ss)
 		return -ENOMEM;
 	ss->caps = IPS_CAPS_ALL;
-	ss->rmem_default = SOCK_RMEM_DEFAULT;
-	ss->rmem_max = SOCK_RMEM_MAX;
-	ss->wmem_default = SOCK_WMEM_DEFAULT;
-	ss->wmem_max = SOCK_WMEM_MAX;
 	st->sock = ss;
 	pthread_mutex_lock(&g_lock);
 	g_default = st;
@@ -439,8 +435,13 @@ static long do_sendmsg(int fd, struct msghdr *msg, int flags)
 		flags |= MSG_DONTWAIT;
 	size_t len = sock_iov_len(msg);
 
+	/* ____sys_sendmsg(): a control buffer larger than the on-stack one (cmsghdr + 20
+	 * bytes) comes from sock_kmalloc(), which refuses net.core.optmem_max or more. */
+	if (msg->msg_controllen > sizeof(struct cmsghdr) + 20 &&
+	    msg->msg_controllen >= (size_t)sk->st->sysctl.core.optmem_max)
+		err = -ENOBUFS;
 	/* inet_send_prepare(): bind a port first if there is none. */
-	if (!sk->num && inet_autobind(sk))
+	else if (!sk->num && inet_autobind(sk))
 		err = -EAGAIN;
 	else
 		err = sk->prot->sendmsg(sk, msg, len, flags);

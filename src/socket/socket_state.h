@@ -23,8 +23,6 @@ struct socket_state {
 	long nsocks;
 	uint64_t caps;			/* bit n = capability n */
 	uint32_t uid, gid;
-	/* net.core.* (Linux defaults; global in Linux, per stack here) */
-	int rmem_default, rmem_max, wmem_default, wmem_max;
 };
 
 int sock_stack_init(struct ips_stack *st);

@@ -166,7 +166,7 @@ static int bind_to_index(struct sock *sk, int ifindex)
 
 static int sol_socket_set(struct sock *sk, int name, const void *optval, socklen_t optlen)
 {
-	struct socket_state *ss = sk->st->sock;
+	const struct core_sysctl *core = &sk->st->sysctl.core;
 	int val;
 	bool vb;
 
@@ -231,8 +231,8 @@ static int sol_socket_set(struct sock *sk, int name, const void *optval, socklen
 	case SO_SNDBUF:
 		/* BSD treats the sizes as hints: clamp, never fail; Linux doubles them for
 		 * its bookkeeping overhead and reports the doubled value. */
-		set_sndbuf(sk, (int)((uint32_t)val < (uint32_t)ss->wmem_max ? (uint32_t)val
-									     : (uint32_t)ss->wmem_max));
+		set_sndbuf(sk, (int)((uint32_t)val < (uint32_t)core->wmem_max ? (uint32_t)val
+									       : (uint32_t)core->wmem_max));
 		return 0;
 	case SO_SNDBUFFORCE:
 		if (!sock_capable(sk->st, SOCK_CAP_NET_ADMIN))
@@ -240,8 +240,8 @@ static int sol_socket_set(struct sock *sk, int name, const void *optval, socklen
 		set_sndbuf(sk, val < 0 ? 0 : val);
 		return 0;
 	case SO_RCVBUF:
-		set_rcvbuf(sk, (int)((uint32_t)val < (uint32_t)ss->rmem_max ? (uint32_t)val
-									     : (uint32_t)ss->rmem_max));
+		set_rcvbuf(sk, (int)((uint32_t)val < (uint32_t)core->rmem_max ? (uint32_t)val
+									       : (uint32_t)core->rmem_max));
 		return 0;
 	case SO_RCVBUFFORCE:
 		if (!sock_capable(sk->st, SOCK_CAP_NET_ADMIN))

@@ -1637,6 +1637,46 @@ static void t_reuseport(void)
 	close(c);
 }
 
+/* ---------------------------------------------------------------- net.core.optmem_max */
+
+/* A control buffer larger than the kernel's on-stack one is sock_kmalloc()ed, which
+ * refuses net.core.optmem_max (131072) or more: ENOBUFS before the cmsgs are looked at;
+ * one byte less and the (zero) cmsg header is what fails. */
+static void t_optmem(void)
+{
+	static uint64_t big[(131072 + 64) / 8];
+	int s = udp();
+	struct sockaddr_in a = sin4("127.0.0.1", 40710);
+	struct iovec iov = { (void *)"x", 1 };
+	struct msghdr m;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &a;
+	m.msg_namelen = sizeof(a);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = big;
+	m.msg_controllen = 131072;
+	C("optmem.ctl_131072", sendmsg(s, &m, 0));
+	m.msg_controllen = 200000;
+	C("optmem.ctl_200000", sendmsg(s, &m, 0));
+	m.msg_controllen = 131071;
+	C("optmem.ctl_131071_zero_cmsg", sendmsg(s, &m, 0));
+	m.msg_controllen = 36;
+	C("optmem.ctl_36_zero_cmsg", sendmsg(s, &m, 0));
+	struct cmsghdr *c = (struct cmsghdr *)big;
+
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TTL;
+	*(int *)CMSG_DATA(c) = 9;
+	m.msg_controllen = 131072;
+	C("optmem.ctl_131072_ttl", sendmsg(s, &m, 0));
+	m.msg_controllen = CMSG_SPACE(sizeof(int));
+	C("optmem.ctl_ttl", sendmsg(s, &m, 0));
+	close(s);
+}
+
 /* ---------------------------------------------------------------- lo's MTU range */
 
 /* lo takes any MTU from 0 (no minimum, no maximum); below 68 IPv4 leaves the device
@@ -1708,6 +1748,7 @@ int main(void)
 	t_raw();
 	t_netdev();
 	t_reuseport();
+	t_optmem();
 	t_lo_mtu();
 	printf("# %s: %d cases\n", BUILD, ncases);
 #ifdef USE_IPSTACK

@@ -144,6 +144,9 @@ TEST(every_default_equals_a_fresh_linux_namespace)
 	ASSERT(fp);
 	fix_init(&f);
 	ASSERT_EQ(sysctl_foreach(&f.ns, collect, &c), 0);
+	/* net.core.* sorts first; the file is net.ipv4 only (net.core is checked below) */
+	while (i < c.n && strncmp(c.lines[i], "net.core.", 9) == 0)
+		i++;
 	while (fgets(line, sizeof(line), fp)) {
 		line[strcspn(line, "\n")] = 0;
 		for (size_t k = 0; k < sizeof(kernel_lines) / sizeof(kernel_lines[0]); k++)
@@ -171,6 +174,39 @@ TEST(every_default_equals_a_fresh_linux_namespace)
 	sysctl_ns_fini(&f.ns);
 }
 
+/* net.core: Linux's compiled-in defaults; in Linux rmem_* / wmem_* belong to the initial
+ * namespace (read-only elsewhere), here to each stack, validated as init_net does them
+ * (proc_dointvec_minmax, SOCK_MIN_RCVBUF 2304 / SOCK_MIN_SNDBUF 4608 at least);
+ * somaxconn and optmem_max as in a fresh namespace (checked on Linux 6.18: -1 and
+ * 2147483648 EINVAL, 0 and INT_MAX taken). */
+TEST(net_core_defaults_and_validation)
+{
+	struct fix f;
+
+	fix_init(&f);
+	CHECK_STR(rd(&f, "net.core.rmem_default"), "212992");
+	CHECK_STR(rd(&f, "net.core.rmem_max"), "212992");
+	CHECK_STR(rd(&f, "net.core.wmem_default"), "212992");
+	CHECK_STR(rd(&f, "net/core/wmem_max"), "212992");
+	CHECK_STR(rd(&f, "net.core.somaxconn"), "4096");
+	CHECK_STR(rd(&f, "net.core.optmem_max"), "131072");
+	CHECK_EQ(sysctl_read(&f.ns, "net.core.netdev_max_backlog", (char[8]){ 0 }, 8), -ENOENT);
+	CHECK_EQ(sysctl_read(&f.ns, "net.core", (char[8]){ 0 }, 8), -ENOENT);
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.somaxconn", "-1"), -EINVAL);
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.somaxconn", "2147483648"), -EINVAL);
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.somaxconn", " 12 "), 0);
+	CHECK_STR(rd(&f, "net.core.somaxconn"), "12");
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.optmem_max", "0"), 0);
+	CHECK_EQ(f.ns.core.optmem_max, 0);
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.rmem_max", "2303"), -EINVAL);
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.rmem_max", "2304"), 0);
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.wmem_max", "4607"), -EINVAL);
+	CHECK_EQ(sysctl_write(&f.ns, "net.core.wmem_default", "1000000"), 0);
+	CHECK_EQ(f.ns.core.wmem_default, 1000000);
+	CHECK_EQ(f.ns.core.rmem_max, 2304);
+	sysctl_ns_fini(&f.ns);
+}
+
 TEST(every_table_entry_can_be_read_or_is_write_only)
 {
 	struct fix f;
@@ -181,7 +217,9 @@ TEST(every_table_entry_can_be_read_or_is_write_only)
 		const struct sysctl_entry *e = &sysctl_table[i];
 		int rc;
 
-		if (e->scope == SC_IP)
+		if (e->scope == SC_CORE)
+			snprintf(name, sizeof(name), "net.core.%s", e->name);
+		else if (e->scope == SC_IP)
 			snprintf(name, sizeof(name), "net.ipv4.%s", e->name);
 		else if (e->scope == SC_CONF)
 			snprintf(name, sizeof(name), "net.ipv4.conf.lo.%s", e->name);
@@ -614,7 +652,7 @@ TEST(foreach_lists_in_sysctl_order_and_stops_when_asked)
 	fix_add_eth0(&f);
 	CHECK_EQ(sysctl_foreach(&f.ns, check_order, &o), 0);
 	CHECK_EQ(o.bad, 0);
-	CHECK_EQ(o.n, 248 + 19 + 33 + 15);	/* the netns + neigh.default + eth0 */
+	CHECK_EQ(o.n, 6 + 248 + 19 + 33 + 15);	/* net.core + the netns + neigh.default + eth0 */
 	CHECK_EQ(sysctl_foreach(&f.ns, stop_at_third, &n), 42);
 	CHECK_EQ(n, 3);
 	sysctl_ns_fini(&f.ns);
