@@ -54,6 +54,8 @@ struct ips_stack {
 	atomic_bool stop;
 	struct ips_world *world;	/* simulated stacks only */
 	struct ips_stack *world_next;
+	atomic_int pollers;		/* threads in (or about to enter) poll() on wake_fd:
+					 * a kick writes wake_fd only when there is one */
 };
 
 static inline uint64_t stack_now_ns(const struct ips_stack *st)
