@@ -319,6 +319,11 @@ def print_table(summary, meta):
             print("  ".join("-" * w for w in widths))
     for n in notes:
         print("  " + n)
+    busy = max(meta["loadavg_start"], meta["loadavg_end"])
+    if busy > 0.5 * (meta["cpus"] or 1):
+        print("NOTE: the machine was busy (load average %.1f on %d CPUs): rates measured on the "
+              "wall clock are low for both sides; ratios and cycle figures hold better" %
+              (busy, meta["cpus"]))
     print("ratio = ipstack/kernel (kernel/ipstack for memory and cycles): higher is better")
 
 
@@ -344,6 +349,7 @@ def main():
     if not os.access(a.bin, os.X_OK):
         ap.error("%s is missing: make bench-bin" % a.bin)
 
+    load0 = os.getloadavg()[0]
     runner = Runner(a)
     if not runner.root:
         log("bench: not root: the kernel side (network namespaces) and tcp_bulk_tap's "
@@ -368,6 +374,8 @@ def main():
         "perf_cycles": runner.perf,
         "smoke": a.smoke,
         "kernel_congestion_control": Netns.cc_method,
+        "loadavg_start": round(load0, 2),
+        "loadavg_end": round(os.getloadavg()[0], 2),
         "command": "make bench" + (" BENCH_ARGS=\"%s\"" % " ".join(sys.argv[5:]) if len(sys.argv) > 5 else ""),
     }
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
