@@ -31,6 +31,7 @@
 #include "link/link.h"
 #include "link/netdev.h"
 #include "socket/sock.h"
+#include "transport/tcp.h"
 
 /* ---- Output buffers ---- */
 
@@ -1179,13 +1180,143 @@ static void ss_collect_dgram(struct ips_stack *st, int which, struct ss_list *l)
 	}
 }
 
-/* TCP sockets: none listed until TCP lands (src/transport/tcp.h: tcp_foreach_sock,
- * tcp_sock_names, tcp_sock_state, TCP_INFO); see docs/ctl.md. */
+/* ss's names for the TCP states (sstate_name[] in iproute2's ss.c). */
+static const char *tcp_state_name(int state)
+{
+	static const char *names[] = {
+		[TCP_ESTABLISHED] = "ESTAB", [TCP_SYN_SENT] = "SYN-SENT",
+		[TCP_SYN_RECV] = "SYN-RECV", [TCP_FIN_WAIT1] = "FIN-WAIT-1",
+		[TCP_FIN_WAIT2] = "FIN-WAIT-2", [TCP_TIME_WAIT] = "TIME-WAIT",
+		[TCP_CLOSE] = "UNCONN", [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+		[TCP_LAST_ACK] = "LAST-ACK", [TCP_LISTEN] = "LISTEN", [TCP_CLOSING] = "CLOSING",
+	};
+
+	return state > 0 && state < (int)(sizeof(names) / sizeof(names[0])) && names[state]
+		       ? names[state] : "UNKNOWN";
+}
+
+struct tcp_walk {
+	struct ss_list *l;
+	bool info;
+};
+
+/* ss -i's line for one connection from TCP_INFO, in ss's order (tcp_show_info()). */
+static void ss_tcp_info(struct tcp_sock *tp, struct ss_row *r)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	char cc[16] = "";
+	socklen_t cclen = sizeof(cc) - 1;
+	struct cbuf t = { 0 }, j = { 0 };
+
+	if (tcp_getsockopt(tp, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return;
+	tcp_getsockopt(tp, IPPROTO_TCP, TCP_CONGESTION, cc, &cclen);
+	if (cc[0]) {
+		cb_printf(&t, "%s", cc);
+		cb_printf(&j, "\"cong_alg\":");
+		cb_jstr(&j, cc);
+		cb_printf(&j, ",");
+	}
+	if (ti.tcpi_options & TCPI_OPT_WSCALE) {
+		cb_printf(&t, " wscale:%u,%u", ti.tcpi_snd_wscale, ti.tcpi_rcv_wscale);
+		cb_printf(&j, "\"snd_wscale\":%u,\"rcv_wscale\":%u,", ti.tcpi_snd_wscale,
+			  ti.tcpi_rcv_wscale);
+	}
+	if (ti.tcpi_rto)
+		cb_printf(&t, " rto:%g", ti.tcpi_rto / 1000.0);
+	if (ti.tcpi_rtt)
+		cb_printf(&t, " rtt:%g/%g", ti.tcpi_rtt / 1000.0, ti.tcpi_rttvar / 1000.0);
+	if (ti.tcpi_ato)
+		cb_printf(&t, " ato:%g", ti.tcpi_ato / 1000.0);
+	cb_printf(&t, " mss:%u pmtu:%u rcvmss:%u advmss:%u cwnd:%u", ti.tcpi_snd_mss, ti.tcpi_pmtu,
+		  ti.tcpi_rcv_mss, ti.tcpi_advmss, ti.tcpi_snd_cwnd);
+	if (ti.tcpi_snd_ssthresh < 0xffff)
+		cb_printf(&t, " ssthresh:%u", ti.tcpi_snd_ssthresh);
+	if (ti.tcpi_rtt && ti.tcpi_snd_mss && ti.tcpi_snd_cwnd)
+		cb_printf(&t, " send %.0fbps",
+			  (double)ti.tcpi_snd_mss * ti.tcpi_snd_cwnd * 8e6 / ti.tcpi_rtt);
+	cb_printf(&t, " lastsnd:%u lastrcv:%u lastack:%u", ti.tcpi_last_data_sent,
+		  ti.tcpi_last_data_recv, ti.tcpi_last_ack_recv);
+	if (ti.tcpi_unacked)
+		cb_printf(&t, " unacked:%u", ti.tcpi_unacked);
+	if (ti.tcpi_retrans || ti.tcpi_total_retrans)
+		cb_printf(&t, " retrans:%u/%u", ti.tcpi_retrans, ti.tcpi_total_retrans);
+	if (ti.tcpi_lost)
+		cb_printf(&t, " lost:%u", ti.tcpi_lost);
+	if (ti.tcpi_sacked)
+		cb_printf(&t, " sacked:%u", ti.tcpi_sacked);
+	if (ti.tcpi_reordering != 3)
+		cb_printf(&t, " reordering:%u", ti.tcpi_reordering);
+	if (ti.tcpi_rcv_rtt)
+		cb_printf(&t, " rcv_rtt:%g", ti.tcpi_rcv_rtt / 1000.0);
+	if (ti.tcpi_rcv_space)
+		cb_printf(&t, " rcv_space:%u", ti.tcpi_rcv_space);
+	cb_printf(&t, " rcv_ssthresh:%u", ti.tcpi_rcv_ssthresh);
+	cb_printf(&j,
+		  "\"rto\":%g,\"rtt\":%g,\"rttvar\":%g,\"ato\":%g,\"mss\":%u,\"pmtu\":%u,"
+		  "\"rcvmss\":%u,\"advmss\":%u,\"cwnd\":%u,\"ssthresh\":%u,\"lastsnd\":%u,"
+		  "\"lastrcv\":%u,\"lastack\":%u,\"unacked\":%u,\"retrans\":%u,"
+		  "\"total_retrans\":%u,\"lost\":%u,\"sacked\":%u,\"reordering\":%u,"
+		  "\"rcv_rtt\":%g,\"rcv_space\":%u,\"rcv_ssthresh\":%u",
+		  ti.tcpi_rto / 1000.0, ti.tcpi_rtt / 1000.0, ti.tcpi_rttvar / 1000.0,
+		  ti.tcpi_ato / 1000.0, ti.tcpi_snd_mss, ti.tcpi_pmtu, ti.tcpi_rcv_mss,
+		  ti.tcpi_advmss, ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh, ti.tcpi_last_data_sent,
+		  ti.tcpi_last_data_recv, ti.tcpi_last_ack_recv, ti.tcpi_unacked, ti.tcpi_retrans,
+		  ti.tcpi_total_retrans, ti.tcpi_lost, ti.tcpi_sacked, ti.tcpi_reordering,
+		  ti.tcpi_rcv_rtt / 1000.0, ti.tcpi_rcv_space, ti.tcpi_rcv_ssthresh);
+	r->info = cb_take(&t);
+	r->info_json = cb_take(&j);
+}
+
+static void ss_tcp_one(void *arg, struct tcp_sock *tp)
+{
+	struct tcp_walk *w = arg;
+	int state = tcp_sock_state(tp), q;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	struct ss_row *r;
+
+	/* A socket that is neither bound-and-listening nor connecting is in no table:
+	 * ss does not see it. */
+	if (state == TCP_CLOSE)
+		return;
+	tcp_sock_names(tp, &laddr, &lport, &raddr, &rport);
+	r = ss_add(w->l);
+	r->netid = "tcp";
+	r->state = tcp_state_name(state);
+	r->listening = state == TCP_LISTEN;
+	r->laddr = laddr;
+	r->lport = lport;
+	r->raddr = raddr;
+	r->rport = state == TCP_LISTEN ? -1 : rport;
+	if (state == TCP_LISTEN) {
+		/* ss: a listener's Recv-Q is its accept queue, Send-Q its backlog, which
+		 * TCP_INFO carries in tcpi_unacked / tcpi_sacked for listeners. */
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+
+		if (tcp_getsockopt(tp, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+			r->rq = ti.tcpi_unacked;
+			r->sq = ti.tcpi_sacked;
+		}
+	} else {
+		if (tcp_ioctl(tp, 0x541B /* SIOCINQ */, &q) == 0)
+			r->rq = (unsigned long)q;
+		if (tcp_ioctl(tp, 0x5411 /* SIOCOUTQ */, &q) == 0)
+			r->sq = (unsigned long)q;
+		if (w->info)
+			ss_tcp_info(tp, r);
+	}
+}
+
+/* TCP sockets (listeners and connections; request and time-wait objects are not
+ * listed: docs/ctl.md). */
 static void ss_collect_tcp(struct ips_stack *st, bool info, struct ss_list *l)
 {
-	(void)st;
-	(void)info;
-	(void)l;
+	struct tcp_walk w = { l, info };
+
+	tcp_foreach_sock(st, ss_tcp_one, &w);
 }
 
 static int cmd_ss(struct ctl_ctx *c, int argc, char **argv)
@@ -1227,9 +1358,23 @@ static int cmd_ss(struct ctl_ctx *c, int argc, char **argv)
 	}
 	if (!which)
 		which = SS_TCP | SS_UDP | SS_RAW;
-	if (which & SS_TCP)
+	/* ss's order: raw, udp, then tcp (listeners first, as inet_diag dumps them). */
+	if (which & SS_RAW)
+		ss_collect_dgram(c->st, SS_RAW, &l);
+	if (which & SS_UDP)
+		ss_collect_dgram(c->st, SS_UDP, &l);
+	if (which & SS_TCP) {
+		int first = l.n;
+
 		ss_collect_tcp(c->st, info, &l);
-	ss_collect_dgram(c->st, which, &l);
+		for (int i = first + 1; i < l.n; i++)	/* stable: listeners to the front */
+			for (int j = i; j > first && l.rows[j].listening && !l.rows[j - 1].listening; j--) {
+				struct ss_row t = l.rows[j];
+
+				l.rows[j] = l.rows[j - 1];
+				l.rows[j - 1] = t;
+			}
+	}
 
 	/* ss's state filter: by default everything but listening sockets (and, for
 	 * datagrams, unconnected ones); -l only those; -a both. */
