@@ -5,6 +5,7 @@
  * fib_frontend.c (fib_validate_source, inet_addr_type, fib_compute_spec_dst),
  * fib_semantics.c (fib_check_nh, fib_props), route.c (ip_route_output_key_hash_rcu,
  * __mkroute_output, ip_route_input_slow, __mkroute_input). */
+#include "ip/icmp.h"
 #include "ip/route.h"
 
 #include <ctype.h>
@@ -379,7 +380,7 @@ static uint32_t route_mtu(struct ips_stack *st, const struct fib_route *r, struc
 			  uint32_t daddr, bool *locked)
 {
 	uint32_t mtu = dev ? dev->mtu : 0;
-	uint32_t pmtu;
+	struct pmtu_info pi;
 
 	*locked = false;
 	if (r && r->mtu) {
@@ -389,10 +390,12 @@ static uint32_t route_mtu(struct ips_stack *st, const struct fib_route *r, struc
 			return mtu;
 		}
 	}
-	/* ipv4_mtu(): a learned path MTU (fnhe) overrides, never above the route's. */
-	pmtu = pmtu_get(st, daddr);
-	if (pmtu && pmtu < mtu)
-		mtu = pmtu;
+	/* ipv4_mtu(): a learned path MTU (fnhe) overrides, never above the route's; one
+	 * learned from a report below min_pmtu is locked (DF off, as Linux's mtu lock). */
+	if (pmtu_lookup(st, daddr, &pi) && pi.mtu && pi.mtu < mtu) {
+		mtu = pi.mtu;
+		*locked = pi.locked;
+	}
 	return mtu;
 }
 
@@ -492,6 +495,15 @@ make_route:
 	if (have_fr && type == RTN_UNICAST_ && fr.r->gw && fr.r->nh_scope == FIB_SCOPE_LINK) {
 		res->nexthop = fr.r->gw;
 		res->gateway = true;
+	}
+	if (have_fr && type == RTN_UNICAST_ && fr.r->type == RTN_UNICAST_) {
+		/* rt_bind_exception(): a gateway learned from an ICMP redirect. */
+		uint32_t gw = pmtu_gateway_get(st, daddr);
+
+		if (gw) {
+			res->nexthop = gw;
+			res->gateway = true;
+		}
 	}
 	res->mtu = route_mtu(st, have_fr && type != RTN_BROADCAST_ ? fr.r : NULL, dev_out, daddr,
 			     &res->pmtu_locked);
