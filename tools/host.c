@@ -15,6 +15,7 @@
 #include "ipstack/ipstack.h"
 #include "cli.h"
 #include "ctl_server.h"
+#include "serve.h"
 
 #define CMD "host"
 #define MAX_DEVS 16
@@ -46,6 +47,8 @@ struct host_opts {
 	const char *stats_on_exit;
 	const char *stats_file;		/* rewritten on SIGUSR1 */
 	const char *ctl;		/* control socket (tools/ctl_server.c) */
+	const char *serves[MAX_LIST];	/* --serve NAME (tools/serve.c) */
+	int nserves;
 	int driven;
 };
 
@@ -68,6 +71,8 @@ static void host_usage(FILE *f)
 		"    --stats-on-exit FILE write every counter as `Name value` lines at exit\n"
 		"    --stats-file FILE    the same, rewritten on SIGUSR1 and at exit\n"
 		"    --ctl PATH           control socket for `ipstack ctl PATH ...` (docs/ctl.md)\n"
+		"    --serve NAME         answer a service on every address (repeatable):\n"
+		"                         echo (UDP port 7, RFC 862), discard (UDP port 9, RFC 863)\n"
 		"    --driven             run the stack from this thread (default: its own thread)\n"
 		"Runs until SIGINT or SIGTERM, then exits 0 after flushing its pcap files.\n"
 		"Example (a router):\n"
@@ -207,6 +212,20 @@ static int host_parse(int argc, char **argv, struct host_opts *o)
 			if (r < 0)
 				return CLI_EXIT_USAGE;
 			o->ctl = v;
+		} else if (OPT("--serve")) {
+			const char *why;
+
+			if (r < 0)
+				return CLI_EXIT_USAGE;
+			if (serve_check(v, &why) < 0) {
+				cli_err(CMD, "--serve %s: %s", v, why);
+				return CLI_EXIT_USAGE;
+			}
+			if (o->nserves == MAX_LIST) {
+				cli_err(CMD, "too many --serve");
+				return CLI_EXIT_USAGE;
+			}
+			o->serves[o->nserves++] = v;
 		} else {
 			cli_err(CMD, "unknown option '%s' (try 'ipstack host --help')", argv[i]);
 			return CLI_EXIT_USAGE;
@@ -468,6 +487,7 @@ static int cmd_host(int argc, char **argv)
 	static const struct ips_clock_ops clock_ops = { host_clock_now_ns, NULL };
 	struct strbuf ready = { 0 };
 	struct ctl_server *ctl = NULL;
+	struct serve *srv = NULL;
 	sigset_t set, old;
 	ips_stack *st;
 	int rc;
@@ -518,6 +538,16 @@ static int cmd_host(int argc, char **argv)
 			rc = CLI_EXIT_RUNTIME;
 		}
 	}
+	if (rc == 0 && o.nserves) {
+		const char *what = "";
+		int e;
+
+		srv = serve_start(st, o.serves, o.nserves, &e, &what);
+		if (!srv) {
+			cli_err(CMD, "--serve %s: %s", what, strerror(-e));
+			rc = CLI_EXIT_RUNTIME;
+		}
+	}
 	if (rc == 0 && o.ready_file) {
 		int e = write_file_atomic(o.ready_file, ready.p, ready.len);
 
@@ -528,6 +558,7 @@ static int cmd_host(int argc, char **argv)
 	}
 	free(ready.p);
 	if (rc) {
+		serve_stop(srv);
 		ctl_server_stop(ctl);
 		ips_stack_free(st);
 		return rc;
@@ -587,6 +618,7 @@ static int cmd_host(int argc, char **argv)
 			close(sfd);
 	}
 
+	serve_stop(srv);
 	ctl_server_stop(ctl);
 	if (o.stats_file)
 		stats_dump(st, o.stats_file);
