@@ -12,6 +12,7 @@
 #include "ip/ip.h"
 #include "link/link.h"
 #include "link/netdev.h"
+#include "transport/tcp.h"
 #include "transport/transport.h"
 
 struct ips_world {
@@ -42,6 +43,9 @@ static void stack_seed(struct ips_stack *st, const struct ips_stack_config *cfg)
 
 static void stack_destroy(struct ips_stack *st)
 {
+	/* TCP first: it frees every connection without sending anything (the socket layer's
+	 * SOCK_STREAM sockets then find st->tcp gone and only drop their side). */
+	tcp_fini(st);
 	transport_fini(st);
 	link_fini(st);
 	icmp_fini(st);
@@ -89,7 +93,8 @@ static struct ips_stack *stack_create(const struct ips_stack_config *cfg, struct
 		if (st->wake_fd < 0)
 			goto fail;
 	}
-	if (ip_init(st) < 0 || icmp_init(st) < 0 || link_init(st) < 0 || transport_init(st) < 0)
+	if (ip_init(st) < 0 || icmp_init(st) < 0 || link_init(st) < 0 || transport_init(st) < 0 ||
+	    tcp_init(st) < 0)
 		goto fail;
 	if (!(cfg && cfg->no_loopback) && st->lo) {
 		netdev_set_up(st->lo, true);

@@ -23,6 +23,7 @@ struct ip_state;
 struct icmp_state;
 struct transport_state;
 struct socket_state;
+struct tcp_state;
 
 struct ips_stack {
 	pthread_mutex_t lock;		/* held by the loop and by every API call */
@@ -45,6 +46,7 @@ struct ips_stack {
 	struct icmp_state *icmp;	/* src/ip/icmp.c */
 	struct transport_state *transport;
 	struct socket_state *sock;
+	struct tcp_state *tcp;		/* src/transport/tcp*.c */
 
 	/* Loop plumbing. */
 	atomic_int kicked;		/* some device has pending input */

@@ -10,38 +10,8 @@
 #include "ip/ip.h"
 #include "transport/tcp_int.h"
 
-/* ---- Per-stack state ----
- * Until struct ips_stack (or struct transport_state) has a `tcp` pointer (docs/tcp.md,
- * "Hooks needed"), the per-stack TCP state is found through this small registry, the only
- * process-wide state of TCP. Lookups move the hit to the front. */
-struct tcp_reg {
-	struct ips_stack *st;
-	struct tcp_state *ts;
-};
-static pthread_mutex_t tcp_reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tcp_reg *tcp_regs;
-static size_t tcp_nregs, tcp_reg_cap;
-
-struct tcp_state *tcp_state_of(struct ips_stack *st)
-{
-	struct tcp_state *ts = NULL;
-
-	pthread_mutex_lock(&tcp_reg_lock);
-	for (size_t i = 0; i < tcp_nregs; i++) {
-		if (tcp_regs[i].st == st) {
-			ts = tcp_regs[i].ts;
-			if (i) {
-				struct tcp_reg r = tcp_regs[i];
-
-				tcp_regs[i] = tcp_regs[0];
-				tcp_regs[0] = r;
-			}
-			break;
-		}
-	}
-	pthread_mutex_unlock(&tcp_reg_lock);
-	return ts;
-}
+/* ---- Per-stack state: st->tcp, created by stack_create() (tcp_init) and freed by
+ * stack_destroy() (tcp_fini). ---- */
 
 static const struct ip_proto_ops tcp_proto_ops = {
 	.input = tcp_v4_rcv,
@@ -91,7 +61,7 @@ int tcp_init(struct ips_stack *st)
 	struct tcp_state *ts;
 	int err;
 
-	if (tcp_state_of(st))
+	if (st->tcp)
 		return 0;
 	ts = calloc(1, sizeof(*ts));
 	if (!ts)
@@ -103,22 +73,7 @@ int tcp_init(struct ips_stack *st)
 		return err;
 	}
 	tcp_sysctl_defaults(st);
-	pthread_mutex_lock(&tcp_reg_lock);
-	if (tcp_nregs == tcp_reg_cap) {
-		size_t cap = tcp_reg_cap ? tcp_reg_cap * 2 : 8;
-		struct tcp_reg *n = realloc(tcp_regs, cap * sizeof(*n));
-
-		if (!n) {
-			pthread_mutex_unlock(&tcp_reg_lock);
-			tcp_hash_fini(ts);
-			free(ts);
-			return -ENOMEM;
-		}
-		tcp_regs = n;
-		tcp_reg_cap = cap;
-	}
-	tcp_regs[tcp_nregs++] = (struct tcp_reg){ st, ts };
-	pthread_mutex_unlock(&tcp_reg_lock);
+	st->tcp = ts;
 	/* /proc/net/snmp constants */
 	st->mib.v[MIB_TcpRtoAlgorithm] = 1;
 	st->mib.v[MIB_TcpRtoMin] = TCP_RTO_MIN_MS;
@@ -136,19 +91,7 @@ void tcp_fini(struct ips_stack *st)
 	while (ts->all)
 		tcp_sock_destroy(ts->all);
 	tcp_hash_fini(ts);	/* frees requests and time-waits */
-	pthread_mutex_lock(&tcp_reg_lock);
-	for (size_t i = 0; i < tcp_nregs; i++) {
-		if (tcp_regs[i].st == st) {
-			tcp_regs[i] = tcp_regs[--tcp_nregs];
-			break;
-		}
-	}
-	if (!tcp_nregs) {
-		free(tcp_regs);
-		tcp_regs = NULL;
-		tcp_reg_cap = 0;
-	}
-	pthread_mutex_unlock(&tcp_reg_lock);
+	st->tcp = NULL;
 	free(ts);
 }
 

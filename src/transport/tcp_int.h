@@ -420,7 +420,7 @@ struct tcp_lnode {			/* listener table entry */
 };
 
 /* ---- tcp.c ---- */
-struct tcp_state *tcp_state_of(struct ips_stack *st);
+static inline struct tcp_state *tcp_state_of(struct ips_stack *st) { return st->tcp; }
 void tcp_set_state(struct tcp_sock *tp, int to);
 void tcp_done(struct tcp_sock *tp);		/* to CLOSE: timers off, unhash, wake */
 void tcp_sock_wake(struct tcp_sock *tp);
