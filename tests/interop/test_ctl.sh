@@ -18,7 +18,8 @@ ip -n "$H" addr add $KERN/24 dev tap0
 ip -n "$H" link set tap0 up
 KMAC=$(ip -n "$H" -br link show tap0 | awk '{print $3}')
 
-t_ips_start h "$H" --tap tap0 --addr $IPS/24 --ctl "$CTL" || t_finish
+# The host serves echo and discard (tools/serve.c), so that ss has sockets to list.
+t_ips_start h "$H" --tap tap0 --addr $IPS/24 --ctl "$CTL" --serve echo --serve discard || t_finish
 t_check "the control socket exists once the host is ready" [ -S "$CTL" ]
 
 # ctl ARGS...: run `ipstack ctl $CTL ARGS`, stdout to $T_TMP/out, stderr to $T_TMP/err.
@@ -172,16 +173,45 @@ ctl_err "link set mtu below 68" 1 'Invalid argument' link set tap0 mtu 20
 ctl_ok "ctl -j link -s" -j link -s
 json_ok "link --json -s: counters" "[l['stats64']['rx']['packets'] > 0 for l in d if l['ifname'] == 'tap0'] == [True]"
 
-# 8. ss: the header always; a connection the kernel opens, once ipstack has TCP.
+# 8. ss: the host's echo/discard sockets, and a connection the kernel opens (TCP).
 ctl_ok "ctl ss -a" ss -a
 t_expect_grep "ss: header like ss (several protocols: a Netid column)" "$T_TMP/out" '^Netid +State +Recv-Q +Send-Q +Local Address:Port +Peer Address:Port +Process$'
-ctl_ok "ctl ss -t" ss -t
-t_expect_grep "ss -t: one protocol, no Netid column" "$T_TMP/out" '^State +Recv-Q Send-Q'
-ctl_ok "ctl --json ss -a" --json ss -a
-json_ok "ss --json parses" "isinstance(d, list)"
+ctl_ok "ctl ss -u -l -n" ss -u -l -n
+t_expect_grep "ss -ul: one protocol, no Netid column" "$T_TMP/out" '^State +Recv-Q Send-Q'
+t_expect_grep "ss -uln: the echo socket" "$T_TMP/out" '^UNCONN +0 +0 +0\.0\.0\.0:7 +0\.0\.0\.0:\* *$'
+t_expect_grep "ss -uln: the discard socket" "$T_TMP/out" '^UNCONN +0 +0 +0\.0\.0\.0:9 +0\.0\.0\.0:\* *$'
+ctl_ok "ctl ss -u" ss -u
+t_expect_nogrep "ss -u (no -l/-a): unconnected sockets are not shown, as in ss" "$T_TMP/out" 'UNCONN'
+if getent services 7/udp >/dev/null; then
+	ctl_ok "ctl ss -ul" ss -ul
+	t_expect_grep "ss -ul: service names without -n" "$T_TMP/out" '0\.0\.0\.0:echo '
+fi
+ctl_ok "ctl --json ss -u -a -n" --json ss -u -a -n
+json_ok "ss --json: echo and discard" "sorted(x['local']['port'] for x in d if x['netid'] == 'udp') == [7, 9] and all(x['peer']['port'] is None for x in d)"
+ctl_ok "ctl stat Udp*" stat 'Udp*'
+udp_before=$(awk '$1 == "UdpInDatagrams" {print $2}' "$T_TMP/out")
+for i in 1 2 3; do
+	echo "hello $i" | ip netns exec "$H" timeout 3 socat -T1 - UDP4:$IPS:9 2>/dev/null
+done
+ctl_ok "ctl stat Udp*" stat 'Udp*'
+udp_after=$(awk '$1 == "UdpInDatagrams" {print $2}' "$T_TMP/out")
+t_expect_eq "stat: UdpInDatagrams counts the kernel's 3 datagrams to discard" "$((udp_after - udp_before))" 3
 ctl_err "ss filter (not supported)" 2 'filters are not supported' ss dst 10.0.0.1
-# A kernel-opened connection needs a TCP listener inside the host, which needs TCP.
-t_skip "ss lists a connection the kernel opened: ipstack has no TCP sockets yet (docs/ctl.md)"
+ctl_ok "ctl ss -t -l -n" ss -t -l -n
+if grep -q LISTEN "$T_TMP/out"; then
+	port=$(awk '/LISTEN/ {n = split($4, a, ":"); print a[n]; exit}' "$T_TMP/out")
+	# A connection the kernel opens and holds while ss looks.
+	ip netns exec "$H" timeout 10 socat -T5 EXEC:"sleep 4" TCP4:$IPS:"$port" >/dev/null 2>&1 &
+	T_PIDS+=("$!")
+	sleep 1
+	ctl_ok "ctl ss -t -n" ss -t -n
+	t_expect_grep "ss -tn lists the connection the kernel opened to port $port" "$T_TMP/out" \
+		"^ESTAB +[0-9]+ +[0-9]+ +$IPS:$port +$KERN:[0-9]+ *\$"
+	ctl_ok "ctl ss -t -n -i" ss -t -n -i
+	t_expect_grep "ss -tni: TCP_INFO line" "$T_TMP/out" $'^\t .*rto:.* mss:[0-9]+ .*cwnd:[0-9]+'
+else
+	t_skip "ss lists a connection the kernel opened: the host has no TCP listener yet (needs TCP sockets and a TCP service in ipstack host)"
+fi
 
 # 9. Usage and transport errors.
 ctl_err "unknown command" 2 "unknown command 'frob'" frob
