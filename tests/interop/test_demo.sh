@@ -153,7 +153,7 @@ else
 fi
 
 # 7. --realtime: the same story on the wall clock (facts only; timings vary).
-"$IPSTACK" demo --realtime --json >"$T_TMP/rt.json" 2>/dev/null
+"$IPSTACK" demo --realtime --bytes 262144 --json >"$T_TMP/rt.json" 2>/dev/null
 jcheck "--realtime: clock realtime, ping/udp/path ok" "$T_TMP/rt.json" \
 	'd["clock"] == "realtime" and ok("ping") and ok("udp_fragments") and ok("path") and s("path")["pmtu"] == 1000'
 
