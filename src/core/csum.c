@@ -5,10 +5,20 @@
  * multiple of 2^16 - 1, so one's-complement sums modulo 2^64 - 1 and modulo 2^16 - 1
  * agree once folded (RFC 1071 2(B), "parallel summation"), and because summing
  * byte-swapped words gives the byte-swapped sum (RFC 1071 2(B), "byte order
- * independence"): on a little-endian host we fold and swap once at the end. */
+ * independence"): on a little-endian host we fold and swap once at the end.
+ *
+ * Long buffers (>= 128 bytes: TCP segments, big datagrams) take a SIMD path on x86-64
+ * (SSE2, which every x86-64 has): 32-bit words zero-extended into eight 64-bit lanes and
+ * added without carries (no lane can overflow below 2^34 bytes), then the lanes are
+ * added with end-around carry. Sums of 32-bit words fold to the same 16-bit sum because
+ * 2^32 - 1 is a multiple of 2^16 - 1, as above. Measured on 64 KiB: 5.6 -> 18.6 bytes per
+ * cycle; on 1460 bytes 6.1 -> 13.8 (docs/performance.md). */
 #include "core/csum.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static inline uint64_t add_carry64(uint64_t a, uint64_t b)
 {
@@ -34,6 +44,37 @@ uint32_t ips_csum_add(uint32_t sum, const void *data, size_t len)
 	uint64_t w0, w1, w2, w3;
 	uint32_t r;
 
+#ifdef __SSE2__
+	if (len >= 128) {
+		const __m128i zero = _mm_setzero_si128();
+		__m128i s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+		uint64_t lanes[8];
+
+		do {
+			__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+			__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+			__m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+
+			s0 = _mm_add_epi64(s0, _mm_unpacklo_epi32(v0, zero));
+			s1 = _mm_add_epi64(s1, _mm_unpackhi_epi32(v0, zero));
+			s2 = _mm_add_epi64(s2, _mm_unpacklo_epi32(v1, zero));
+			s3 = _mm_add_epi64(s3, _mm_unpackhi_epi32(v1, zero));
+			s0 = _mm_add_epi64(s0, _mm_unpacklo_epi32(v2, zero));
+			s1 = _mm_add_epi64(s1, _mm_unpackhi_epi32(v2, zero));
+			s2 = _mm_add_epi64(s2, _mm_unpacklo_epi32(v3, zero));
+			s3 = _mm_add_epi64(s3, _mm_unpackhi_epi32(v3, zero));
+			p += 64;
+			len -= 64;
+		} while (len >= 64);
+		_mm_storeu_si128((__m128i *)(void *)&lanes[0], s0);
+		_mm_storeu_si128((__m128i *)(void *)&lanes[2], s1);
+		_mm_storeu_si128((__m128i *)(void *)&lanes[4], s2);
+		_mm_storeu_si128((__m128i *)(void *)&lanes[6], s3);
+		for (int i = 0; i < 8; i++)
+			acc = add_carry64(acc, lanes[i]);
+	}
+#endif
 	while (len >= 32) {
 		memcpy(&w0, p, 8);
 		memcpy(&w1, p + 8, 8);

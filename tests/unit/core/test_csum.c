@@ -72,6 +72,37 @@ TEST(matches_reference_for_every_length_and_alignment)
 			}
 }
 
+/* Long buffers (the SIMD path from 128 bytes) at every offset mod 16, random and
+ * all-ones, up to a 64 KiB segment, alone and chained after a prefix. */
+TEST(long_buffers_match_reference)
+{
+	static uint8_t buf[65536 + 32], ff[65536 + 32];
+	static const size_t lens[] = { 127, 128, 129, 130, 191, 192, 255, 256, 1000, 1460,
+				       1461, 4095, 9000, 65495, 65535, 65536 };
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rng();
+	memset(ff, 0xff, sizeof(ff));
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+		for (size_t off = 0; off < 16; off++) {
+			size_t len = lens[k];
+			uint32_t pre = ips_csum_add(0, buf + off, 2);
+
+			if (ips_csum_fold(ips_csum_add(0, buf + off, len)) != ref_csum(buf + off, len) ||
+			    ips_csum_fold(ips_csum_add(0, ff + off, len)) != ref_csum(ff + off, len) ||
+			    ips_csum_fold(ips_csum_add(pre, buf + off + 2, len)) !=
+				    ref_csum(buf + off, len + 2)) {
+				TEST_FAIL_AT("off %zu len %zu", off, len);
+				return;
+			}
+		}
+	for (int round = 0; round < 200; round++) {
+		size_t len = rng() % 65536, off = rng() % 16;
+
+		ASSERT_EQ(ips_csum_fold(ips_csum_add(0, buf + off, len)), ref_csum(buf + off, len));
+	}
+}
+
 TEST(all_ones_data_does_not_lose_carries)
 {
 	uint8_t ff[4096];
