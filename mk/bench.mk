@@ -9,19 +9,24 @@ BENCH_DIR    := build/bench
 BENCH_OPT    ?= -O2 -flto=auto
 BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(BENCH_OPT) -g \
 		-fno-omit-frame-pointer -fvisibility=hidden -Iinclude -Isrc -pthread -D_GNU_SOURCE
-BENCH_SRCS   := $(sort $(wildcard bench/*.c))
-BENCH_OBJS   := $(BENCH_SRCS:%.c=$(BENCH_DIR)/obj/%.o) $(LIB_SRCS:%.c=$(BENCH_DIR)/obj/%.o)
+BENCH_SRCS   := bench/main.c bench/common.c bench/ips.c bench/kern.c
+BENCH_LIBOBJS := $(LIB_SRCS:%.c=$(BENCH_DIR)/obj/%.o)
+BENCH_OBJS   := $(BENCH_SRCS:%.c=$(BENCH_DIR)/obj/%.o) $(BENCH_LIBOBJS)
 BENCH_ARGS   ?=
 
 .PHONY: bench bench-bin
 
-bench-bin: $(BENCH_DIR)/ipsbench
+bench-bin: $(BENCH_DIR)/ipsbench $(BENCH_DIR)/tcp_probe
 
 $(BENCH_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BENCH_DIR)/ipsbench: $(BENCH_OBJS)
+	$(CC) $(BENCH_CFLAGS) -o $@ $^ -pthread
+
+# A development tool: TCP bulk through src/transport/tcp.h, for profiling TCP alone.
+$(BENCH_DIR)/tcp_probe: $(BENCH_DIR)/obj/bench/tcp_probe.o $(BENCH_DIR)/obj/bench/common.o $(BENCH_LIBOBJS)
 	$(CC) $(BENCH_CFLAGS) -o $@ $^ -pthread
 
 bench: $(BENCH_DIR)/ipsbench
@@ -35,4 +40,4 @@ $(BUILD)/bench/ipsbench-check: $(BENCH_SRCS) bench/bench.h $(BUILD)/libipstack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $(BENCH_SRCS) $(BUILD)/libipstack.a $(LDFLAGS_ALL)
 
--include $(BENCH_OBJS:.o=.d)
+-include $(BENCH_OBJS:.o=.d) $(BENCH_DIR)/obj/bench/tcp_probe.d
