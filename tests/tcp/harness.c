@@ -1010,7 +1010,7 @@ static int set_sysctl(struct harness *h, const char *name, const char *val)
 		return sscanf(val, "%d,%d,%d", &a[0], &a[1], &a[2]) == 3 ? 0 : hfail(h, "bad vector");
 	}
 	if (!strcmp(name, "tcp_congestion_control")) {
-		snprintf(s->tcp_congestion_control, sizeof(s->tcp_congestion_control), "%s", val);
+		snprintf(s->tcp_congestion_control, sizeof(s->tcp_congestion_control), "%.*s", (int)sizeof(s->tcp_congestion_control) - 1, val);
 		return 0;
 	}
 	return hfail(h, "unknown sysctl %s", name);
