@@ -978,8 +978,10 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 			continue;
 		}
 		avail = cb->end_seq - seq;
-		/* Stop at the urgent mark: the byte is read out of band (or inline). */
-		if (tp->urg_state == 1 && !tp->oobinline) {
+		/* Stop at the urgent mark: the byte is read out of band (or inline). Once
+		 * read by MSG_OOB (state 2) it is still skipped here, as Linux, whose
+		 * urg_data stays set until copied_seq passes urg_seq. */
+		if (tp->urg_state && !tp->oobinline) {
 			if (seq == tp->urg_data_seq) {
 				if (copied)
 					break;
@@ -1008,7 +1010,7 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 				voff = 0;
 			}
 		}
-		if (tp->urg_state == 1 && seq == tp->urg_data_seq && !tp->oobinline)
+		if (tp->urg_state && seq == tp->urg_data_seq && !tp->oobinline)
 			break;
 		if (avail)
 			break;

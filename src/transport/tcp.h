@@ -85,6 +85,13 @@ int tcp_setsockopt(struct tcp_sock *tp, int level, int optname, const void *optv
 		   socklen_t optlen);
 int tcp_getsockopt(struct tcp_sock *tp, int level, int optname, void *optval,
 		   socklen_t *optlen);
+/* SO_RCVBUF / SO_SNDBUF (and the *FORCE forms) as the socket layer sized them (doubled and
+ * clamped to net.core.[rw]mem_max as Linux's sock_setsockopt() does): the size is fixed
+ * from now on (SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK: no auto-tuning). */
+void tcp_set_rcvbuf(struct tcp_sock *tp, int bytes);
+void tcp_set_sndbuf(struct tcp_sock *tp, int bytes);
+/* SO_BINDTODEVICE / SO_BINDTOIFINDEX (0 = unbind). */
+void tcp_set_bound_dev(struct tcp_sock *tp, int ifindex);
 /* SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK. */
 int tcp_ioctl(struct tcp_sock *tp, unsigned long req, int *val);
 

@@ -467,6 +467,24 @@ int tcp_setsockopt(struct tcp_sock *tp, int level, int optname, const void *optv
 	return -ENOPROTOOPT;
 }
 
+void tcp_set_rcvbuf(struct tcp_sock *tp, int bytes)
+{
+	tp->rcvbuf_locked = true;
+	tp->rcvbuf = (uint32_t)(bytes > SOCK_MIN_RCVBUF_ ? bytes : SOCK_MIN_RCVBUF_);
+}
+
+void tcp_set_sndbuf(struct tcp_sock *tp, int bytes)
+{
+	tp->sndbuf_locked = true;
+	tp->sndbuf = (uint32_t)(bytes > SOCK_MIN_SNDBUF_ ? bytes : SOCK_MIN_SNDBUF_);
+	tcp_sock_wake(tp);
+}
+
+void tcp_set_bound_dev(struct tcp_sock *tp, int ifindex)
+{
+	tp->bound_ifindex = ifindex;
+}
+
 int tcp_getsockopt(struct tcp_sock *tp, int level, int optname, void *optval, socklen_t *optlen)
 {
 	if (level == IPPROTO_TCP)
