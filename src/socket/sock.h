@@ -209,6 +209,10 @@ struct sock {
 		struct {
 			uint32_t icmp_filter;		/* ICMP_FILTER */
 		} raw;
+		struct {
+			struct tcp_sock *tp;	/* SOCK_STREAM (stream.c); NULL once closed */
+			uint8_t ss;		/* socket->state: SS_UNCONNECTED... */
+		} stream;
 	} u;
 };
 
