@@ -16,6 +16,7 @@
 #include "ip/ip.h"
 #include "link/netdev.h"
 #include "socket/socket_state.h"
+#include "socket/stream.h"
 #include "wire/ipv4.h"
 #include "wire/wire.h"
 
@@ -122,6 +123,8 @@ short sock_poll_mask(struct sock *sk)
 
 	if (!sk->st)
 		return POLLNVAL;
+	if (sk->type == SOCK_STREAM)
+		return stream_poll_mask(sk);
 	if (sk->err || sk->errq.head)
 		mask |= POLLERR;
 	if (sk->shutdown & RCV_SHUTDOWN)

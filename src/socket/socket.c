@@ -4,6 +4,7 @@
  * free it), locks its stack once, and on the way out brings the socket's eventfd up to
  * date. Argument checks follow Linux's net/socket.c in order. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "core/stack.h"
 #include "socket/socket_state.h"
+#include "socket/stream.h"
 #include "transport/transport_state.h"
 
 #define FD_MAX_SOCKETS (1 << 24)
@@ -224,6 +226,7 @@ struct sock_type_entry {
 };
 
 static const struct sock_type_entry inetsw[] = {
+	{ SOCK_STREAM, IPPROTO_TCP, &tcp_stream_prot },
 	{ SOCK_DGRAM, IPPROTO_UDP, &udp_prot },
 	{ SOCK_DGRAM, IPPROTO_ICMP, &ping_prot },
 	{ SOCK_DGRAM, IPPROTO_UDPLITE, &udplite_prot },
@@ -376,6 +379,11 @@ IPS_API int ips_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	sk = sock_enter(fd, &err);
 	if (!sk)
 		return (int)set_errno(err);
+	if (sk->type == SOCK_STREAM) {
+		err = stream_connect(sk, (struct sockaddr_in *)&ss, len);
+		sock_leave(sk);
+		return (int)set_errno(err);
+	}
 	/* inet_dgram_connect() */
 	if (len < sizeof(ss.ss_family))
 		err = -EINVAL;
@@ -397,7 +405,10 @@ IPS_API int ips_listen(int fd, int backlog)
 
 	if (!sk)
 		return (int)set_errno(err);
-	err = -EOPNOTSUPP;	/* sock_no_listen(): datagram and raw sockets */
+	if (sk->type == SOCK_STREAM)
+		err = stream_listen(sk, backlog);
+	else
+		err = -EOPNOTSUPP;	/* sock_no_listen(): datagram and raw sockets */
 	sock_leave(sk);
 	return (int)set_errno(err);
 }
@@ -412,8 +423,28 @@ IPS_API int ips_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 
 	if (!sk)
 		return (int)set_errno(err);
-	err = -EOPNOTSUPP;	/* sock_no_accept() */
+	if (sk->type != SOCK_STREAM) {
+		err = -EOPNOTSUPP;	/* sock_no_accept() */
+		sock_leave(sk);
+		return (int)set_errno(err);
+	}
+	struct sock *nsk = NULL;
+	struct sockaddr_in peer;
+
+	err = stream_accept(sk, flags, &nsk, &peer);
 	sock_leave(sk);
+	if (err)
+		return (int)set_errno(err);
+	if (addr || len) {
+		err = addr_out(&peer, sizeof(peer), addr, len);
+		if (err) {
+			sock_put(nsk);
+			return (int)set_errno(err);
+		}
+	}
+	err = fd_install(nsk);
+	if (err < 0)
+		sock_put(nsk);
 	return (int)set_errno(err);
 }
 
@@ -433,6 +464,14 @@ static long do_sendmsg(int fd, struct msghdr *msg, int flags)
 		return err;
 	if (sk->nonblock)
 		flags |= MSG_DONTWAIT;
+	if (sk->type == SOCK_STREAM) {
+		err = stream_sendmsg(sk, msg, flags);
+		sock_leave(sk);
+		/* sk_stream_error(): EPIPE raises SIGPIPE unless MSG_NOSIGNAL. */
+		if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
+			raise(SIGPIPE);
+		return err;
+	}
 	size_t len = sock_iov_len(msg);
 
 	/* ____sys_sendmsg(): a control buffer larger than the on-stack one (cmsghdr + 20
@@ -534,7 +573,10 @@ static long do_recvmsg(int fd, struct msghdr *msg, int flags)
 		return err;
 	if (sk->nonblock)
 		flags |= MSG_DONTWAIT;
-	err = sock_dgram_recvmsg(sk, msg, flags);
+	if (sk->type == SOCK_STREAM)
+		err = stream_recvmsg(sk, msg, flags);
+	else
+		err = sock_dgram_recvmsg(sk, msg, flags);
 	sock_leave(sk);
 	return err;
 }
@@ -652,6 +694,11 @@ IPS_API int ips_shutdown(int fd, int how)
 		return (int)set_errno(err);
 	/* inet_shutdown(): 0,1,2 -> RCV, SEND, both. An unconnected datagram socket still
 	 * records it (and says ENOTCONN) so that pollers wake with POLLHUP. */
+	if (sk->type == SOCK_STREAM) {
+		err = stream_shutdown(sk, how);
+		sock_leave(sk);
+		return (int)set_errno(err);
+	}
 	how++;
 	if ((how & ~3) || !how) {
 		err = -EINVAL;
@@ -670,6 +717,8 @@ IPS_API int ips_close(int fd)
 
 	if (!sk)
 		return (int)set_errno(-EBADF);
+	if (sk->type == SOCK_STREAM)
+		stream_close(sk);	/* SO_LINGER with a time waits here */
 	sock_put(sk);
 	return 0;
 }
@@ -684,7 +733,9 @@ static int do_getname(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 		return (int)set_errno(err);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	if (peer) {
+	if (sk->type == SOCK_STREAM) {
+		err = stream_getname(sk, &sin, peer);
+	} else if (peer) {
 		if (!sk->dport)
 			err = -ENOTCONN;
 		sin.sin_port = sk->dport;
@@ -721,6 +772,8 @@ IPS_API int ips_setsockopt(int fd, int level, int name, const void *val, socklen
 		return (int)set_errno(err);
 	if (len && !val)
 		err = -EFAULT;
+	else if (sk->type == SOCK_STREAM)
+		err = stream_setsockopt(sk, level, name, val, len);
 	else
 		err = sock_setsockopt(sk, level, name, val, len);
 	sock_wake(sk);
@@ -737,6 +790,8 @@ IPS_API int ips_getsockopt(int fd, int level, int name, void *val, socklen_t *le
 		return (int)set_errno(err);
 	if (!len)
 		err = -EFAULT;
+	else if (sk->type == SOCK_STREAM)
+		err = stream_getsockopt(sk, level, name, val, len);
 	else
 		err = sock_getsockopt(sk, level, name, val, len);
 	sock_leave(sk);
@@ -809,7 +864,9 @@ IPS_API int ips_ioctl(int fd, unsigned long req, ...)
 		err = 0;
 		break;
 	default:
-		err = sock_ioctl(sk, req, arg);
+		err = sk->type == SOCK_STREAM ? stream_ioctl(sk, req, arg) : 1;
+		if (err == 1)
+			err = sock_ioctl(sk, req, arg);
 		break;
 	}
 	sock_leave(sk);
