@@ -26,6 +26,7 @@
 struct ips_stack;
 struct sock;
 struct sock_waiter;
+struct udp_cork;
 
 /* The buffer sizes come from st->sysctl.core (net.core.rmem_default, ...). */
 /* SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF: TCP_SKB_MIN_TRUESIZE = 2048 + aligned sk_buff. */
@@ -202,9 +203,12 @@ struct sock {
 			uint16_t cscov_send, cscov_recv;	/* UDP-Lite */
 			bool pcslen_set, pcrlen_set;
 			bool no_check_tx;		/* SO_NO_CHECK */
-			bool cork;
-			bool gro;
-			uint16_t gso_size;	/* UDP_SEGMENT (kept, not used) */
+			bool cork;			/* UDP_CORK */
+			bool gro;			/* UDP_GRO (kept; datagrams are
+							 * never coalesced here) */
+			uint16_t gso_size;		/* UDP_SEGMENT */
+			struct udp_cork *pending;	/* corked datagram (udp.c), or
+							 * NULL */
 		} udp;
 		struct {
 			uint32_t icmp_filter;		/* ICMP_FILTER */

@@ -555,8 +555,11 @@ static int udp_sock_init(struct sock *sk)
 	return 0;
 }
 
+static void udp_cork_flush(struct sock *sk);
+
 static void udp_release(struct sock *sk)
 {
+	udp_cork_flush(sk);	/* udp_destroy_sock(): a corked datagram is dropped */
 	udp_unhash(sk);
 }
 
@@ -567,22 +570,64 @@ static int udp_bind(struct sock *sk, const struct sockaddr_in *sin, socklen_t le
 	return inet_bind_addr(sk, sin);
 }
 
-/* udp_sendmsg() */
-static long udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, int flags)
-{
-	struct ips_stack *st = sk->st;
-	bool lite = sk->protocol == IPPROTO_UDPLITE;
-	struct sock_cmsg_out cm;
-	struct rt_result rt;
-	uint32_t daddr, faddr, saddr, mtu = 0;
+/* ---- Sending: one datagram, or corked (MSG_MORE / UDP_CORK), or segmented
+ * (UDP_SEGMENT) ---- */
+
+/* Linux's UDP_MAX_SEGMENTS (6.x: 128 segments per send). */
+#define UDP_MAX_SEGMENTS 128
+
+/* Everything a datagram's destination and options resolve to: what Linux keeps in
+ * inet->cork (the flow, the route's fragment size, the cmsg options) while corked. */
+struct udp_flow {
+	uint32_t daddr;		/* the datagram's destination (UDP pseudo header) */
+	uint32_t faddr;		/* where it is routed (a source route's first hop) */
+	uint32_t saddr;
 	uint16_t dport;
-	uint8_t opts[40];
+	int oif;
+	uint32_t fragsize;	/* cork->fragsize: path MTU, or the device's (PROBE...) */
+	uint32_t rt_mtu;	/* the route's path MTU (__ip_make_skb's DF choice) */
+	uint8_t optlen;
+	uint16_t gso_size;
+	bool dontroute;		/* MSG_DONTROUTE on the call that made the flow */
+	struct sock_cmsg_out cm;
+};
+
+/* The corked datagram (up->pending, up->len and the write queue's bytes). */
+struct udp_cork {
+	struct udp_flow fl;
+	size_t len;		/* payload bytes so far */
+	uint8_t data[0xFFFF];
+};
+
+/* udp_cmsg_send(): SOL_UDP cmsgs (UDP_SEGMENT) come first; others are ip_cmsg_send()'s. */
+static int udp_cmsg_send(const struct msghdr *msg, uint16_t *gso_size)
+{
+	if (!msg->msg_control || msg->msg_controllen < sizeof(struct cmsghdr))
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_len < sizeof(struct cmsghdr) ||
+		    c->cmsg_len > msg->msg_controllen -
+					  (size_t)((uint8_t *)c - (uint8_t *)msg->msg_control))
+			return -EINVAL;
+		if (c->cmsg_level != SOL_UDP)
+			continue;
+		if (c->cmsg_type != UDP_SEGMENT || c->cmsg_len != CMSG_LEN(sizeof(uint16_t)))
+			return -EINVAL;
+		memcpy(gso_size, CMSG_DATA(c), sizeof(uint16_t));
+	}
+	return 0;
+}
+
+/* The first half of udp_sendmsg(): destination, cmsgs, route, source address. */
+static int udp_flow_resolve(struct sock *sk, const struct msghdr *msg, int flags,
+			    struct udp_flow *fl)
+{
+	struct sock_cmsg_out *cm = &fl->cm;
+	struct rt_result rt;
 	int err;
 
-	if (len > 0xFFFF)
-		return -EMSGSIZE;
-	if (flags & MSG_OOB)	/* Mirror BSD error message compatibility */
-		return -EOPNOTSUPP;
+	memset(fl, 0, sizeof(*fl));
 	if (msg->msg_name) {
 		const struct sockaddr_in *usin = msg->msg_name;
 
@@ -590,65 +635,82 @@ static long udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, i
 			return -EINVAL;
 		if (usin->sin_family != AF_INET && usin->sin_family != AF_UNSPEC)
 			return -EAFNOSUPPORT;
-		daddr = usin->sin_addr.s_addr;
-		dport = usin->sin_port;
-		if (dport == 0)
+		fl->daddr = usin->sin_addr.s_addr;
+		fl->dport = usin->sin_port;
+		if (fl->dport == 0)
 			return -EINVAL;
 	} else {
 		if (sk->state != SS_ESTABLISHED)
 			return -EDESTADDRREQ;
-		daddr = sk->daddr;
-		dport = sk->dport;
+		fl->daddr = sk->daddr;
+		fl->dport = sk->dport;
 	}
-	err = sock_cmsg_send(sk, msg, &cm);
+	fl->gso_size = sk->u.udp.gso_size;
+	fl->dontroute = flags & MSG_DONTROUTE;
+	err = udp_cmsg_send(msg, &fl->gso_size);
 	if (err)
 		return err;
-	saddr = cm.has_pktinfo && cm.saddr ? cm.saddr : sk->saddr;
-	faddr = daddr;
-	uint32_t first_hop = inet_opts_faddr(sk, &cm);
+	err = sock_cmsg_send(sk, msg, cm);
+	if (err)
+		return err;
+	fl->saddr = cm->has_pktinfo && cm->saddr ? cm->saddr : sk->saddr;
+	fl->faddr = fl->daddr;
+	uint32_t first_hop = inet_opts_faddr(sk, cm);
 
 	if (first_hop) {
-		if (!daddr)
+		if (!fl->daddr)
 			return -EINVAL;
-		faddr = first_hop;
+		fl->faddr = first_hop;
 	}
-	int oif = cm.oif;
-
-	if (ip4_is_multicast(daddr)) {
-		if (!oif)
-			oif = sk->mc_index;
-		if (!saddr)
-			saddr = sk->mc_addr;
-	} else if (!oif) {
-		oif = sk->uc_index;
+	fl->oif = cm->oif;
+	if (ip4_is_multicast(fl->daddr)) {
+		if (!fl->oif)
+			fl->oif = sk->mc_index;
+		if (!fl->saddr)
+			fl->saddr = sk->mc_addr;
+	} else if (!fl->oif) {
+		fl->oif = sk->uc_index;
 	}
-	err = inet_route_out(sk, &faddr, saddr, oif, &rt);
+	err = inet_route_out(sk, &fl->faddr, fl->saddr, fl->oif, &rt);
 	if (err)
 		return err;
 	if (!first_hop)
-		daddr = faddr;
+		fl->daddr = fl->faddr;
 	if (rt.type == RTN_BROADCAST_ && !sk->broadcast)
 		return -EACCES;
-	if (!saddr)
-		saddr = rt.prefsrc;
+	if (!fl->saddr)
+		fl->saddr = rt.prefsrc;
+	fl->optlen = inet_opts_len(sk, cm);
+	/* ip_setup_cork(): ip_sk_use_pmtu() sizes by the path, PROBE and above by the
+	 * device. */
+	fl->fragsize = sk->pmtudisc >= IP_PMTUDISC_PROBE && rt.dev ? rt.dev->mtu
+		       : rt.mtu < 0xFFFF ? rt.mtu : 0xFFFF;	/* dst_mtu(): IP_MAX_MTU at most */
+	fl->rt_mtu = rt.mtu;
+	return 0;
+}
 
-	uint8_t optlen = inet_opts_len(sk, &cm);
-
-	/* __ip_append_data(): the datagram must fit in one IP packet (65535), or in the
-	 * path MTU when fragmentation is not allowed. */
-	mtu = sk->pmtudisc == IP_PMTUDISC_PROBE && rt.dev ? rt.dev->mtu : rt.mtu;
+/* __ip_append_data()'s size rule: may `ulen` more UDP bytes (header included on the
+ * first piece) join the `have` already queued? With UDP_SEGMENT the datagram is cut
+ * later, so only the 64 KiB IP limit applies. */
+static int udp_append_ok(struct sock *sk, const struct udp_flow *fl, size_t have, size_t ulen)
+{
+	size_t mtu = fl->gso_size ? 0xFFFF : fl->fragsize;
 	size_t maxnonfrag = inet_ignore_df(sk) ? 0xFFFF : mtu;
 
-	if (len + WIRE_UDP_HLEN + WIRE_IPV4_HLEN + optlen > maxnonfrag) {
-		sock_local_error(sk, EMSGSIZE, daddr, sk->dport, mtu - optlen);
+	if (have + ulen + WIRE_IPV4_HLEN + fl->optlen > maxnonfrag) {
+		sock_local_error(sk, EMSGSIZE, fl->daddr, sk->dport, (uint32_t)mtu - fl->optlen);
 		return -EMSGSIZE;
 	}
-	err = sock_error(sk);
-	if (err)
-		return err;
-	if (sk->shutdown & SEND_SHUTDOWN)
-		return -EPIPE;
+	return 0;
+}
 
+/* One UDP datagram on the wire (header, checksum, IP). Consumes nothing; counts nothing. */
+static int udp_xmit_one(struct sock *sk, const struct udp_flow *fl, const uint8_t *data, size_t len,
+			bool no_df)
+{
+	struct ips_stack *st = sk->st;
+	bool lite = sk->protocol == IPPROTO_UDPLITE;
+	uint8_t opts[40];
 	struct pkb *pkb = stack_pkb_alloc(st, WIRE_UDP_HLEN + len);
 
 	if (!pkb)
@@ -656,11 +718,12 @@ static long udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, i
 	uint8_t *p = pkb_put(pkb, WIRE_UDP_HLEN + len);
 	struct wire_udp uh = {
 		.sport = ntohs(sk->sport),
-		.dport = ntohs(dport),
+		.dport = ntohs(fl->dport),
 		.len = (uint16_t)(WIRE_UDP_HLEN + len),
 	};
 
-	sock_iov_copy_from(p + WIRE_UDP_HLEN, msg, len);
+	if (len)
+		memcpy(p + WIRE_UDP_HLEN, data, len);
 	if (lite) {
 		size_t cov = WIRE_UDP_HLEN + len;
 
@@ -672,47 +735,173 @@ static long udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, i
 			uh.len = sk->u.udp.cscov_send;
 		}
 		wire_udp_emit(p, &uh);
-		wire_udplite_csum_fill(p, WIRE_UDP_HLEN + len, cov, saddr, daddr);
+		wire_udplite_csum_fill(p, WIRE_UDP_HLEN + len, cov, fl->saddr, fl->daddr);
 	} else {
 		wire_udp_emit(p, &uh);
 		if (!sk->u.udp.no_check_tx)
-			wire_udp_csum_fill(p, WIRE_UDP_HLEN + len, saddr, daddr);
+			wire_udp_csum_fill(p, WIRE_UDP_HLEN + len, fl->saddr, fl->daddr);
 	}
 	pkb->th = p;
 
 	struct ip4_out o;
+	const struct sock_cmsg_out *cm = &fl->cm;
 
 	sock_ip4_out_init(sk, &o);
-	o.saddr = saddr;
-	o.daddr = faddr;
+	o.saddr = fl->saddr;
+	o.daddr = fl->faddr;
 	o.proto = (uint8_t)sk->protocol;
-	o.oif = oif;
-	if (cm.tos >= 0)
-		o.tos = (uint8_t)cm.tos;
-	if (cm.ttl >= 0)
-		o.ttl = cm.ttl;
-	else if (ip4_is_multicast(daddr))
+	o.oif = fl->oif;
+	if (no_df)
+		o.pmtudisc = IP_PMTUDISC_DONT;
+	if (cm->tos >= 0)
+		o.tos = (uint8_t)cm->tos;
+	if (cm->ttl >= 0)
+		o.ttl = cm->ttl;
+	else if (ip4_is_multicast(fl->daddr))
 		o.ttl = sk->mc_ttl;
-	if (flags & MSG_DONTROUTE)
+	if (fl->dontroute)
 		o.dontroute = true;
-	uint32_t hop = 0;
+	uint32_t hop = 0, mtu = 0;
 
-	o.opts_len = inet_opts_build(sk, &cm, daddr, saddr, opts, &hop);
+	o.opts_len = inet_opts_build(sk, cm, fl->daddr, fl->saddr, opts, &hop);
 	o.opts = o.opts_len ? opts : NULL;
+	int err = ip4_output(st, pkb, &o, &mtu);
 
-	err = ip4_output(st, pkb, &o, &mtu);
-	if (err == -EMSGSIZE) {
-		sock_local_error(sk, EMSGSIZE, daddr, sk->dport, mtu - optlen);
-		return err;
+	if (err == -EMSGSIZE)
+		sock_local_error(sk, EMSGSIZE, fl->daddr, sk->dport, mtu - fl->optlen);
+	return err;
+}
+
+/* udp_send_skb(): the whole datagram, cut into UDP_SEGMENT-sized datagrams when asked
+ * (Linux hands one GSO packet to the device, which cuts it the same way; here the
+ * segments are cut before IP, so IP counts each). */
+static int udp_send_datagram(struct sock *sk, const struct udp_flow *fl, const uint8_t *data,
+			     size_t len, int flags)
+{
+	struct ips_stack *st = sk->st;
+	bool lite = sk->protocol == IPPROTO_UDPLITE;
+	size_t gso = fl->gso_size;
+	int err = 0;
+
+	if (gso) {
+		size_t hlen = WIRE_IPV4_HLEN + fl->optlen + WIRE_UDP_HLEN;
+
+		if (hlen + (len < gso ? len : gso) > fl->fragsize)
+			return -EMSGSIZE;
+		if (len > gso * UDP_MAX_SEGMENTS)
+			return -EINVAL;
+		if (sk->u.udp.no_check_tx)
+			return -EINVAL;
+		if (lite)
+			return -EIO;
+	}
+	if (gso && len > gso) {
+		/* __ip_make_skb() chose DF for the whole GSO packet: with IP_PMTUDISC_WANT
+		 * only when all of it fits the path (so its segments go without DF when it
+		 * does not). */
+		bool no_df = sk->pmtudisc == IP_PMTUDISC_WANT &&
+			     WIRE_IPV4_HLEN + fl->optlen + WIRE_UDP_HLEN + len > fl->rt_mtu;
+
+		for (size_t off = 0; off < len && !err; off += gso)
+			err = udp_xmit_one(sk, fl, data + off, len - off < gso ? len - off : gso,
+					   no_df);
+	} else {
+		err = udp_xmit_one(sk, fl, data, len, false);
 	}
 	if (err == -ENOBUFS) {
 		UDP_INC(st, lite, SndbufErrors);
 		if (!sk->recverr)
 			err = 0;
 	}
+	if (!err)
+		UDP_INC(st, lite, OutDatagrams);
+	return err;
+}
+
+/* udp_flush_pending_frames() */
+static void udp_cork_flush(struct sock *sk)
+{
+	free(sk->u.udp.pending);
+	sk->u.udp.pending = NULL;
+}
+
+/* udp_push_pending_frames() */
+static int udp_cork_push(struct sock *sk)
+{
+	struct udp_cork *c = sk->u.udp.pending;
+	int err;
+
+	if (!c)
+		return 0;
+	err = udp_send_datagram(sk, &c->fl, c->data, c->len, 0);
+	udp_cork_flush(sk);
+	return err;
+}
+
+/* udp_sendmsg() */
+static long udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, int flags)
+{
+	bool corkreq = sk->u.udp.cork || (flags & MSG_MORE);
+	struct udp_cork *c = sk->u.udp.pending;
+	struct udp_flow fl;
+	int err;
+
+	if (len > 0xFFFF)
+		return -EMSGSIZE;
+	if (flags & MSG_OOB)	/* Mirror BSD error message compatibility */
+		return -EOPNOTSUPP;
+	/* Corked: the data joins the pending datagram; its destination and options were
+	 * fixed by the call that started it (msg_name and cmsgs are not looked at). */
+	if (c)
+		goto append;
+
+	err = udp_flow_resolve(sk, msg, flags, &fl);
 	if (err)
 		return err;
-	UDP_INC(st, lite, OutDatagrams);
+	err = udp_append_ok(sk, &fl, 0, WIRE_UDP_HLEN + len);
+	if (err)
+		return err;
+	/* sock_alloc_send_pskb(): a pending error, then a shut-down sending side. */
+	err = sock_error(sk);
+	if (err)
+		return err;
+	if (sk->shutdown & SEND_SHUTDOWN)
+		return -EPIPE;
+	if (!corkreq) {
+		uint8_t *buf = len ? malloc(len) : NULL;
+
+		if (len && !buf)
+			return -ENOBUFS;
+		sock_iov_copy_from(buf, msg, len);
+		err = udp_send_datagram(sk, &fl, buf, len, flags);
+		free(buf);
+		return err ? err : (long)len;
+	}
+	/* Start corking (up->pending = AF_INET). */
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOBUFS;
+	c->fl = fl;
+	c->len = 0;
+	sk->u.udp.pending = c;
+	sock_iov_copy_from(c->data, msg, len);
+	c->len = len;
+	goto done;
+
+append:
+	err = udp_append_ok(sk, &c->fl, WIRE_UDP_HLEN + c->len, len);
+	if (err) {
+		udp_cork_flush(sk);
+		return err;
+	}
+	sock_iov_copy_from(c->data + c->len, msg, len);
+	c->len += len;
+done:
+	if (!corkreq) {
+		err = udp_cork_push(sk);
+		if (err)
+			return err;
+	}
 	return (long)len;
 }
 
@@ -739,6 +928,10 @@ static int udp_setsockopt(struct sock *sk, int level, int name, const void *val,
 	switch (name) {
 	case UDP_CORK:
 		sk->u.udp.cork = v != 0;
+		/* Uncorking sends what is pending (udp_push_pending_frames()); its error
+		 * is not setsockopt()'s. */
+		if (!v)
+			(void)udp_cork_push(sk);
 		return 0;
 	case UDP_SEGMENT:
 		if (v < 0 || v > 0xFFFF)

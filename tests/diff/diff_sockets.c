@@ -1637,6 +1637,202 @@ static void t_reuseport(void)
 	close(c);
 }
 
+/* ---------------------------------------------------------------- corking and segmentation */
+
+/* Everything that arrives at r until 150 ms pass quietly: "n=<count> <size>,<size>...". */
+static const char *arrivals(int r)
+{
+	static char out[4096];
+	static char buf[70000];
+	struct pollfd pf = { r, POLLIN, 0 };
+	size_t o = 0;
+	int n = 0;
+	long got;
+
+	out[0] = 0;
+	while (poll(&pf, 1, 150) > 0) {
+		while ((got = recv(r, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+			if (o < sizeof(out) - 16)
+				o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%ld", n ? "," : " ",
+						      got);
+			n++;
+		}
+	}
+	static char line[4200];
+
+	snprintf(line, sizeof(line), "n=%d%s", n, out);
+	return line;
+}
+
+static const char *first_bytes(int r)
+{
+	static char b[64];
+	struct pollfd pf = { r, POLLIN, 0 };
+	long n;
+
+	poll(&pf, 1, 1000);
+	n = recv(r, b, sizeof(b) - 1, MSG_DONTWAIT);
+	b[n < 0 ? 0 : n] = 0;
+	return b;
+}
+
+/* MSG_MORE / UDP_CORK (udp_sendmsg's pending datagram) and UDP_SEGMENT (udp_send_skb's
+ * GSO rules): what arrives, and every error. */
+static void t_cork(void)
+{
+	static char big[65536];
+	int r = udp_bound("127.0.0.1", 40800), s = udp(), one = 1, zero = 0;
+	struct sockaddr_in a = sin4("127.0.0.1", 40800), other = sin4("127.0.0.1", 40801);
+	int big_rcvbuf = 4 << 20;
+
+	setsockopt(r, SOL_SOCKET, SO_RCVBUFFORCE, &big_rcvbuf, sizeof(big_rcvbuf));
+	memset(big, 'a', sizeof(big));
+	C("cork.on", setsockopt(s, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)));
+	C("cork.send_abc", sendto(s, "abc", 3, 0, SA(a), sizeof(a)));
+	C("cork.send_def_elsewhere", sendto(s, "def", 3, 0, SA(other), sizeof(other)));
+	C("cork.send_noaddr", send(s, "x", 1, 0));
+	CV("cork.nothing_yet", 0, "%s", arrivals(r));
+	C("cork.off", setsockopt(s, IPPROTO_UDP, UDP_CORK, &zero, sizeof(zero)));
+	CV("cork.one_datagram", 0, "%s", first_bytes(r));
+	C("more.unconnected_noaddr", send(s, "m", 1, MSG_MORE));
+	C("more.first", sendto(s, "m1", 2, MSG_MORE, SA(a), sizeof(a)));
+	CV("more.nothing_yet", 0, "%s", arrivals(r));
+	C("more.last_noaddr", send(s, "m2", 2, 0));
+	CV("more.joined", 0, "%s", first_bytes(r));
+	C("more.len_0xffff_plus", sendto(s, big, 0x10000, MSG_MORE, SA(a), sizeof(a)));
+	C("more.40000", sendto(s, big, 40000, MSG_MORE, SA(a), sizeof(a)));
+	C("more.30000_over", sendto(s, big, 30000, MSG_MORE, SA(a), sizeof(a)));
+	C("more.after_flush", sendto(s, "z", 1, 0, SA(a), sizeof(a)));
+	CV("more.flushed", 0, "%s", arrivals(r));
+	C("more.65507_exact", sendto(s, big, 65500, MSG_MORE, SA(a), sizeof(a)));
+	C("more.65507_exact_last", sendto(s, big, 7, 0, SA(a), sizeof(a)));
+	CV("more.65507_arrives", 0, "%s", arrivals(r));
+
+	/* The overflow reported on the error queue with IP_RECVERR. */
+	int e = udp();
+
+	seti(e, IPPROTO_IP, IP_RECVERR, 1);
+	connect(e, SA(a), sizeof(a));
+	C("more.recverr_40000", send(e, big, 40000, MSG_MORE));
+	C("more.recverr_30000", send(e, big, 30000, MSG_MORE));
+	{
+		char b[64], cb[256];
+		struct iovec iov = { b, sizeof(b) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+				    .msg_controllen = sizeof(cb) };
+		struct sock_extended_err ee = { 0 };
+		long n = recvmsg(e, &m, MSG_ERRQUEUE);
+
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR)
+				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		CV("more.recverr_entry", n, "errno=%s origin=%u info=%u", en((int)ee.ee_errno),
+		   ee.ee_origin, ee.ee_info);
+	}
+	/* Corked data is dropped by close(). */
+	C("more.close_pending", send(e, "lost", 4, MSG_MORE));
+	close(e);
+	CV("more.close_drops", 0, "%s", arrivals(r));
+	/* The first corked call decides: broadcast without SO_BROADCAST. */
+	C("more.bcast_eacces", sendto(s, "b", 1, MSG_MORE, sap(sin4("127.255.255.255", 40800)),
+				      sizeof(struct sockaddr_in)));
+	C("more.lbcast_noroute", sendto(s, "b", 1, MSG_MORE, sap(sin4("255.255.255.255", 40800)),
+					sizeof(struct sockaddr_in)));
+	C("more.not_pending_after_errors", send(s, "b", 1, 0));
+
+	/* UDP_SEGMENT */
+	int g = udp();
+
+	C("gso.set_100", seti(g, IPPROTO_UDP, UDP_SEGMENT, 100));
+	C("gso.send_1000", sendto(g, big, 1000, 0, SA(a), sizeof(a)));
+	CV("gso.recv_1000", 0, "%s", arrivals(r));
+	C("gso.send_50", sendto(g, big, 50, 0, SA(a), sizeof(a)));
+	CV("gso.recv_50", 0, "%s", arrivals(r));
+	C("gso.send_12800", sendto(g, big, 12800, 0, SA(a), sizeof(a)));
+	CV("gso.recv_12800", 0, "%s", arrivals(r));
+	C("gso.send_12801_too_many", sendto(g, big, 12801, 0, SA(a), sizeof(a)));
+	C("gso.send_6401", sendto(g, big, 6401, 0, SA(a), sizeof(a)));
+	CV("gso.recv_6401", 0, "%s", arrivals(r));
+	C("gso.send_0", sendto(g, big, 0, 0, SA(a), sizeof(a)));
+	CV("gso.recv_0", 0, "%s", arrivals(r));
+	C("gso.set_65000", seti(g, IPPROTO_UDP, UDP_SEGMENT, 65000));
+	C("gso.send_65507", sendto(g, big, 65507, 0, SA(a), sizeof(a)));
+	CV("gso.recv_65507", 0, "%s", arrivals(r));
+	C("gso.set_0", seti(g, IPPROTO_UDP, UDP_SEGMENT, 0));
+	{
+		union {
+			struct cmsghdr c;
+			char b[CMSG_SPACE(sizeof(int))];
+		} u;
+		struct iovec iov = { big, 1000 };
+		struct msghdr m = { .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = u.b };
+		uint16_t seg = 200;
+		int seg_int = 200;
+
+		memset(&u, 0, sizeof(u));
+		u.c.cmsg_level = SOL_UDP;
+		u.c.cmsg_type = UDP_SEGMENT;
+		u.c.cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(&u.c), &seg, sizeof(seg));
+		m.msg_controllen = CMSG_SPACE(sizeof(seg));
+		C("gso.cmsg_200", sendmsg(g, &m, 0));
+		CV("gso.cmsg_recv", 0, "%s", arrivals(r));
+		u.c.cmsg_len = CMSG_LEN(sizeof(seg_int));
+		memcpy(CMSG_DATA(&u.c), &seg_int, sizeof(seg_int));
+		m.msg_controllen = CMSG_SPACE(sizeof(seg_int));
+		C("gso.cmsg_bad_len", sendmsg(g, &m, 0));
+		u.c.cmsg_type = UDP_CORK;
+		C("gso.cmsg_unknown_type", sendmsg(g, &m, 0));
+	}
+	C("gso.no_check_set", seti(g, SOL_SOCKET, SO_NO_CHECK, 1));
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 100);
+	C("gso.no_check", sendto(g, big, 1000, 0, SA(a), sizeof(a)));
+	C("gso.no_check_small", sendto(g, big, 10, 0, SA(a), sizeof(a)));
+	CV("gso.no_check_recv", 0, "%s", arrivals(r));
+	close(g);
+	g = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	C("gso.udplite_set", seti(g, IPPROTO_UDP, UDP_SEGMENT, 100));
+	C("gso.udplite_send", sendto(g, big, 1000, 0, SA(a), sizeof(a)));
+	close(g);
+	/* Corked, then cut: the pending datagram keeps the first call's segment size. */
+	g = udp();
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 300);
+	C("gso.more_first", sendto(g, big, 500, MSG_MORE, SA(a), sizeof(a)));
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 0);
+	C("gso.more_last", sendto(g, big, 500, 0, SA(a), sizeof(a)));
+	CV("gso.more_recv", 0, "%s", arrivals(r));
+	close(g);
+
+	/* A segment must fit the MTU (EMSGSIZE); lo at 1500 for the cases. */
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	ifr.ifr_mtu = 1500;
+	ioctl(s, SIOCSIFMTU, &ifr);
+	g = udp();
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 1473);
+	C("gso.mtu1500_seg1473", sendto(g, big, 3000, 0, SA(a), sizeof(a)));
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 1472);
+	C("gso.mtu1500_seg1472", sendto(g, big, 3000, 0, SA(a), sizeof(a)));
+	CV("gso.mtu1500_recv", 0, "%s", arrivals(r));
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 2000);
+	C("gso.mtu1500_small_seg2000", sendto(g, big, 1400, 0, SA(a), sizeof(a)));
+	C("gso.mtu1500_single_over", sendto(g, big, 1600, 0, SA(a), sizeof(a)));
+	seti(g, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 1000);
+	C("gso.mtu1500_do_3000", sendto(g, big, 3000, 0, SA(a), sizeof(a)));
+	CV("gso.mtu1500_do_recv", 0, "%s", arrivals(r));
+	seti(g, IPPROTO_UDP, UDP_SEGMENT, 0);
+	C("gso.mtu1500_do_nogso_3000", sendto(g, big, 3000, 0, SA(a), sizeof(a)));
+	close(g);
+	ifr.ifr_mtu = 65536;
+	ioctl(s, SIOCSIFMTU, &ifr);
+	close(s);
+	close(r);
+}
+
 /* ---------------------------------------------------------------- net.core.optmem_max */
 
 /* A control buffer larger than the kernel's on-stack one is sock_kmalloc()ed, which
@@ -1748,6 +1944,7 @@ int main(void)
 	t_raw();
 	t_netdev();
 	t_reuseport();
+	t_cork();
 	t_optmem();
 	t_lo_mtu();
 	printf("# %s: %d cases\n", BUILD, ncases);

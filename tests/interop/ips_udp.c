@@ -9,6 +9,8 @@
  * Steps (all of them, in this order):
  *   echo      ipstack client -> kernel echo server (socat) on --echo-port: 1, 8192 and
  *             65507-byte datagrams come back intact
+ *   cork      MSG_MORE and UDP_CORK make one datagram for a kernel socket; UDP_SEGMENT
+ *             cuts 3000 bytes into three 1000-byte datagrams
  *   bcast     sendto the subnet and the limited broadcast without SO_BROADCAST (EACCES,
  *             compared with a kernel socket doing the same), then with it (a kernel
  *             socket receives them, IP_PKTINFO shows the broadcast destination)
@@ -24,6 +26,7 @@
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +131,62 @@ static void step_echo(void)
 		       r >= 0 ? ntohs(from.sin_port) : 0,
 		       r == (ssize_t)n && memcmp(in, out, n) == 0 ? "yes" : "no");
 	}
+	ips_close(s);
+}
+
+/* ---- MSG_MORE / UDP_CORK and UDP_SEGMENT towards a kernel socket ---- */
+
+static void k_arrivals(const char *tag, int k)
+{
+	static char buf[70000];
+	char line[512];
+	size_t o = 0;
+	int n = 0;
+	ssize_t r;
+
+	line[0] = 0;
+	while ((r = recv(k, buf, sizeof(buf), 0)) >= 0) {
+		if (n < 20)
+			o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%zd", n ? "," : "", r);
+		if (r <= 8 && o < sizeof(line) - 16)
+			o += (size_t)snprintf(line + o, sizeof(line) - o, "\"%.*s\"", (int)r, buf);
+		n++;
+		k_timeo(k, 300);	/* the rest follow at once */
+	}
+	k_timeo(k, 3000);
+	printf("%s: kernel got n=%d %s\n", tag, n, line);
+}
+
+static void step_cork(void)
+{
+	static uint8_t big[3000];
+	int s = ips_socket(AF_INET, SOCK_DGRAM, 0);
+	int k = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in any = sin4((struct in_addr){ htonl(INADDR_ANY) }, 7781);
+	struct sockaddr_in to = sin4(peer, 7781);
+	int one = 1, zero = 0, seg = 1000;
+
+	bind(k, SA(any), sizeof(any));
+	k_timeo(k, 3000);
+	ips_sendto(s, "a", 1, MSG_MORE, SA(to), sizeof(to));
+	ips_send(s, "b", 1, MSG_MORE);
+	ips_send(s, "c", 1, 0);
+	k_arrivals("cork MSG_MORE a+b+c", k);
+	ips_setsockopt(s, IPPROTO_UDP, UDP_CORK, &one, sizeof(one));
+	ips_sendto(s, "xy", 2, 0, SA(to), sizeof(to));
+	ips_send(s, "z", 1, 0);
+	ips_setsockopt(s, IPPROTO_UDP, UDP_CORK, &zero, sizeof(zero));
+	k_arrivals("cork UDP_CORK xy+z", k);
+	ips_setsockopt(s, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg));
+	fill(big, sizeof(big), 5);
+	ssize_t w = ips_sendto(s, big, 3000, 0, SA(to), sizeof(to));
+
+	printf("gso 3000/1000: sent=%zd\n", w);
+	k_arrivals("gso 3000/1000", k);
+	w = ips_sendto(s, big, 1000, 0, SA(to), sizeof(to));
+	printf("gso 1000/1000: sent=%zd\n", w);
+	k_arrivals("gso 1000/1000", k);
+	close(k);
 	ips_close(s);
 }
 
@@ -501,6 +560,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	step_echo();
+	step_cork();
 	step_bcast();
 	step_pktinfo();
 	step_recverr();

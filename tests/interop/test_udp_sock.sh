@@ -3,6 +3,8 @@
 # (tests/interop/ips_udp.c, a threaded stack used through the ips_* socket calls):
 #   - ipstack client -> kernel echo server (socat): 1, 8192 and 65507-byte datagrams come
 #     back intact (ipstack fragments and reassembles, so does the kernel);
+#   - MSG_MORE and UDP_CORK make one datagram of several sends; UDP_SEGMENT cuts one send
+#     into datagrams of the segment size (without DF when the whole exceeds the path);
 #   - broadcast: EACCES without SO_BROADCAST (the kernel's socket answers the same), and
 #     with it a kernel socket receives the subnet and the limited broadcast;
 #   - IP_PKTINFO / IP_RECVTTL / IP_RECVTOS on what a kernel socket sends to ipstack;
@@ -45,6 +47,13 @@ expect() { t_expect_grep "$1" "$L" "^$(printf '%s' "$2" | sed 's/[][\.*^$()+?{}|
 expect "echo 1 byte through the kernel's socat" "echo 1: sent=1 recv=1 from=$K:7777 match=yes"
 expect "echo 8192 bytes (fragmented both ways)" "echo 8192: sent=8192 recv=8192 from=$K:7777 match=yes"
 expect "echo 65507 bytes (the largest UDP datagram)" "echo 65507: sent=65507 recv=65507 from=$K:7777 match=yes"
+expect "MSG_MORE: three sends make one datagram" 'cork MSG_MORE a+b+c: kernel got n=1 3"abc"'
+expect "UDP_CORK: corked sends go out as one datagram when uncorked" 'cork UDP_CORK xy+z: kernel got n=1 3"xyz"'
+expect "UDP_SEGMENT 1000: 3000 bytes sent in one call" "gso 3000/1000: sent=3000"
+expect "UDP_SEGMENT 1000: the kernel receives three 1000-byte datagrams" "gso 3000/1000: kernel got n=3 1000,1000,1000"
+expect "UDP_SEGMENT 1000: 1000 bytes are one datagram" "gso 1000/1000: kernel got n=1 1000"
+t_expect_eq "UDP_SEGMENT: segments of a GSO datagram larger than the path go without DF (Linux's __ip_make_skb)" \
+	"$(tshark -r "$T_TMP/tap0.pcap" -Y "udp.dstport == 7781 && ip.len == 1028" -T fields -e ip.flags.df 2>/dev/null | tr '\n' ' ')" "0 0 0 1 "
 expect "subnet broadcast without SO_BROADCAST: EACCES, as the kernel's socket" \
 	"bcast subnet without SO_BROADCAST: ipstack r=-1 EACCES, kernel r=-1 EACCES"
 expect "limited broadcast without SO_BROADCAST: EACCES, as the kernel's socket" \
@@ -84,6 +93,7 @@ t_expect_eq "kernel IpReasmOKs (8192 and 65507 from ipstack)" "$(d IpReasmOKs)" 
 t_expect_eq "ipstack IpReasmOKs (the two echoes)" "$(t_counter "$S" IpReasmOKs)" 2
 t_expect_eq "ipstack IpFragOKs" "$(t_counter "$S" IpFragOKs)" 2
 t_expect_eq "ipstack UdpInDatagrams (3 echoes + 2 from the kernel)" "$(t_counter "$S" UdpInDatagrams)" 5
+t_expect_eq "kernel UdpInDatagrams (echo server 3, cork 2, gso 3 + 1, broadcasts 2)" "$(d UdpInDatagrams)" 11
 t_expect_eq "ipstack IcmpInDestUnreachs" "$(t_counter "$S" IcmpInDestUnreachs)" 2
 t_expect_eq "ipstack IcmpInEchoReps" "$(t_counter "$S" IcmpInEchoReps)" 2
 t_expect_eq "ipstack UdpInErrors" "$(t_counter "$S" UdpInErrors)" 0
