@@ -458,6 +458,36 @@ static inline uint32_t tcp_tsval(const struct ips_stack *st, uint32_t off)
 void tcp_cc_set(struct tcp_sock *tp, const struct tcp_cc_ops *cc);
 bool tcp_in_initial_slowstart(const struct tcp_sock *tp);
 void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned max_quickacks);
+
+/* tcp_ack() flags (tcp_ack.c, tcp_input.c: Linux's FLAG_*) */
+#define FLAG_DATA		0x01
+#define FLAG_WIN_UPDATE		0x02
+#define FLAG_DATA_ACKED		0x04
+#define FLAG_RETRANS_DATA_ACKED	0x08
+#define FLAG_SYN_ACKED		0x10
+#define FLAG_DATA_SACKED	0x20
+#define FLAG_ECE		0x40
+#define FLAG_LOST_RETRANS	0x80
+#define FLAG_SLOWPATH		0x100
+#define FLAG_ORIG_SACK_ACKED	0x200
+#define FLAG_SND_UNA_ADVANCED	0x400
+#define FLAG_DSACKING_ACK	0x800
+#define FLAG_SET_XMIT_TIMER	0x1000
+#define FLAG_SACK_RENEGING	0x2000
+#define FLAG_UPDATE_TS_RECENT	0x4000
+#define FLAG_NO_CHALLENGE_ACK	0x8000
+#define FLAG_ACK_MAYBE_DELAYED	0x10000
+#define FLAG_ACKED		(FLAG_DATA_ACKED | FLAG_SYN_ACKED)
+#define FLAG_NOT_DUP		(FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
+#define FLAG_CA_ALERT		(FLAG_DATA_SACKED | FLAG_ECE | FLAG_DSACKING_ACK)
+#define FLAG_FORWARD_PROGRESS	(FLAG_ACKED | FLAG_DATA_SACKED)
+int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag);
+bool tcp_ack_update_rtt(struct tcp_sock *tp, int flag, long seq_rtt_us, long sack_rtt_us,
+			long ca_rtt_us);
+bool tcp_may_update_window(const struct tcp_sock *tp, uint32_t ack, uint32_t ack_seq,
+			   uint32_t nwin);
+void tcp_store_ts_recent(struct tcp_sock *tp, const struct tcp_seg *seg);
+bool tcp_paws_check(const struct tcp_sock *tp, uint32_t tsval, int win);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 uint32_t tcp_bound_rto(struct tcp_sock *tp);
 
