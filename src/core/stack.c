@@ -201,12 +201,19 @@ struct netdev *stack_dev_by_index(struct ips_stack *st, int ifindex)
 	return NULL;
 }
 
+__thread struct stack_pass stack_pass __attribute__((tls_model("initial-exec")));
+
 uint64_t stack_process(struct ips_stack *st)
 {
+	struct stack_pass outer = stack_pass;
+
 	/* Device input and timers can each make more work for the other (a loopback
 	 * packet sent from a timer): go round until neither has any. */
 	for (int round = 0; round < 64; round++) {
 		bool busy = false;
+
+		stack_pass.now_ns = st->clock.now_ns(st->clock.ctx);	/* this round's time */
+		stack_pass.st = st;
 
 		if (atomic_exchange(&st->kicked, 0)) {
 			for (struct netdev *d = st->devs, *n; d; d = n) {
@@ -222,6 +229,7 @@ uint64_t stack_process(struct ips_stack *st)
 		if (!busy && !atomic_load(&st->kicked))
 			break;
 	}
+	stack_pass = outer;
 	if (atomic_load(&st->kicked))
 		return stack_now_ns(st);
 	return timer_wheel_next_ns(&st->wheel);
