@@ -425,9 +425,9 @@ void tcp_send_delayed_ack(struct tcp_sock *tp)
 	}
 	if (ato > TCP_DELACK_MAX_MS)
 		ato = TCP_DELACK_MAX_MS;
-	if (ato < TCP_ATO_MIN_MS)
-		ato = TCP_ATO_MIN_MS;
-	timeout = now + ato;
+	/* ato is 0 until the first data segment (tcp_event_data_recv): a FIN alone is
+	 * then ACKed on the next tick, as Linux's timer at jiffies + 0 */
+	timeout = now + (ato ? ato : 1);
 	if (tp->ack.pending & ICSK_ACK_TIMER) {
 		uint64_t cur = tp->tev[TCP_TEV_DELACK] / NS_PER_MS;
 
