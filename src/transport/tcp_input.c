@@ -405,6 +405,16 @@ static void tcp_data_queue(struct tcp_sock *tp, struct tcp_seg *seg)
 		return;
 	seg->pkb = NULL;
 	tp->dsack = false;
+	if ((seg->flags & WIRE_TCP_SYN) && !after(seg->end_seq, tp->rcv_nxt)) {
+		/* the crossed SYN-ACK of a simultaneous open is an old sequence number to
+		 * Linux's tcp_data_queue: D-SACK it and ACK at once */
+		MIB_INC(tp->st, TcpExtDelayedACKLost);
+		tcp_dsack_set(tp, seg->seq, seg->end_seq);
+		tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
+		tp->ack.pending |= ICSK_ACK_SCHED;
+		pkb_free(p);
+		return;
+	}
 	if (seq == tp->rcv_nxt) {
 		if (tcp_receive_window(tp) == 0) {
 			if (!seg->len && fin)
