@@ -273,8 +273,9 @@ static struct sock *ping_lookup(struct ips_stack *st, uint16_t ident, uint32_t d
 	return NULL;
 }
 
-/* ping_err(): an ICMP error quoting one of our echo requests. */
-static void ping_err(struct ips_stack *st, struct pkb *pkb, int type, int code, uint32_t info,
+/* ping_err(): an ICMP error quoting one of our echo requests (icmp.c's IPPROTO_ICMP
+ * error handler calls it once the error passed icmp_unreach()'s checks). */
+void ping_err(struct ips_stack *st, struct pkb *pkb, int type, int code, uint32_t info,
 		     const uint8_t *inner, size_t inner_len)
 {
 	size_t ihl = wire_ipv4_hdr_len(inner);
@@ -330,61 +331,29 @@ static void ping_err(struct ips_stack *st, struct pkb *pkb, int type, int code, 
 	sock_set_err(sk, err);
 }
 
-static bool icmp_is_error(uint8_t type)
+/* ping_rcv(): an echo reply (icmp_rcv(), data at the ICMP header) goes to the ping
+ * socket whose identifier it carries. Does not consume pkb. */
+void ping_rcv(struct ips_stack *st, struct pkb *pkb)
 {
-	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
-	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
-}
-
-/* Every ICMP message delivered locally passes here (an icmp_listener): echo replies go
- * to ping sockets (ping_rcv()); errors go to the raw sockets of the quoted protocol
- * (raw_icmp_error()) and, when they quote an echo request, to ping sockets. */
-void ping_icmp_observe(void *arg, struct pkb *pkb)
-{
-	struct ips_stack *st = arg;
-	const uint8_t *ih = pkb->th ? pkb->th : pkb->data;
-	size_t len = (size_t)(pkb->data + pkb->len - ih);
-	uint8_t type = ih[0], code = ih[1];
+	const uint8_t *ih = pkb->data;
+	size_t len = pkb->len;
 
 	if (len < WIRE_ICMP_HLEN || !st->transport)
 		return;
-	if (type == ICMP_ECHOREPLY) {
-		struct sock *sk = ping_lookup(st, get_be16(ih + 4), get_in4(pkb->nh + 16),
-					      pkb->dev ? pkb->dev->ifindex : 0);
+	struct sock *sk = ping_lookup(st, get_be16(ih + 4), get_in4(pkb->nh + 16),
+				      pkb->dev ? pkb->dev->ifindex : 0);
 
-		if (!sk)
-			return;
-		struct pkb *c = pkb_copy(pkb);
-
-		if (!c)
-			return;
-		inet_rx_cb_fill(st, c, 0, 0);
-		c->th = c->buf + (ih - pkb->buf);
-		c->data = c->th;
-		c->len = (uint32_t)len;
-		sock_queue_rcv(sk, c);
+	if (!sk)
 		return;
-	}
-	if (!icmp_is_error(type))
-		return;
-	const uint8_t *inner = ih + WIRE_ICMP_HLEN;
-	size_t inner_len = len - WIRE_ICMP_HLEN;
+	struct pkb *c = pkb_copy(pkb);
 
-	if (inner_len < WIRE_IPV4_HLEN || (inner[0] >> 4) != 4)
+	if (!c)
 		return;
-	size_t ihl = wire_ipv4_hdr_len(inner);
-
-	if (ihl < WIRE_IPV4_HLEN || inner_len < ihl + 8)
-		return;
-	uint32_t info = 0;
-
-	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
-		info = get_be16(ih + 6);
-	else if (type == ICMP_PARAMETERPROB)
-		info = ih[4];
-	raw_icmp_error(st, pkb, inner[9], type, code, info, inner, inner_len);
-	if (inner[9] == IPPROTO_ICMP)
-		ping_err(st, pkb, type, code, info, inner, inner_len);
+	inet_rx_cb_fill(st, c, 0, 0);
+	c->th = c->buf + (ih - pkb->buf);
+	c->data = c->th;
+	c->len = (uint32_t)len;
+	sock_queue_rcv(sk, c);
 }
 
 const struct sock_proto ping_prot = {

@@ -1,10 +1,13 @@
 /* The transport layer's life: per-stack tables, registration with the IPv4 layer (UDP and
- * UDP-Lite by protocol number, raw sockets through the raw_deliver hook, ping and raw
- * ICMP errors through an ICMP listener), and the socket layer's state. */
+ * UDP-Lite by protocol number, raw sockets through the raw_deliver hook, ICMP errors for
+ * raw and ping sockets and echo replies for ping sockets through icmp.c's socket hooks),
+ * and the socket layer's state. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/stack.h"
+#include "ip/icmp.h"
 #include "ip/ip.h"
 #include "ip/ip_state.h"
 #include "socket/socket_state.h"
@@ -34,10 +37,13 @@ int transport_init(struct ips_stack *st)
 	}
 	if (st->ip)
 		st->ip->raw_deliver = raw_deliver;
-	ts->icmp_listener.fn = ping_icmp_observe;
-	ts->icmp_listener.arg = st;
-	if (st->icmp)
-		icmp_listener_add(st, &ts->icmp_listener);
+	/* Linux: raw_icmp_error() from icmp_socket_deliver(), ping_err() from IPPROTO_ICMP's
+	 * err handler, ping_rcv() for echo replies -- all after icmp.c's own checks. */
+	if (st->icmp) {
+		st->icmp->sock.raw_icmp_error = raw_icmp_error;
+		st->icmp->sock.ping_err = ping_err;
+		st->icmp->sock.ping_rcv = ping_rcv;
+	}
 	return 0;
 }
 
@@ -47,8 +53,8 @@ void transport_fini(struct ips_stack *st)
 
 	if (!ts)
 		return;
-	if (st->icmp && ts->icmp_listener.fn)
-		icmp_listener_del(st, &ts->icmp_listener);
+	if (st->icmp)
+		memset(&st->icmp->sock, 0, sizeof(st->icmp->sock));
 	if (st->ip && st->ip->raw_deliver == raw_deliver)
 		st->ip->raw_deliver = NULL;
 	sock_stack_fini(st);

@@ -31,7 +31,6 @@ struct transport_state {
 	struct udp_table udplite;
 	struct udp_table ping;
 	struct sock *raw[RAW_HTABLE_SIZE];
-	struct icmp_listener icmp_listener;	/* echo replies and errors for ping/raw */
 };
 
 static inline unsigned int udp_hashfn(uint16_t num)
@@ -63,9 +62,11 @@ void raw_icmp_error(struct ips_stack *st, struct pkb *icmp_pkb, uint8_t proto, i
 /* ping.c */
 extern const struct sock_proto ping_prot;
 int ping_init(struct ips_stack *st);
-/* An ICMP message delivered locally (echo reply -> ping socket; error about an echo ->
- * ping socket; error about a raw protocol -> raw sockets). */
-void ping_icmp_observe(void *arg, struct pkb *pkb);
+/* icmp.c's socket hooks (struct icmp_socket_hooks, src/ip/icmp.h): an echo reply for
+ * a ping socket; an error quoting one of our echo requests. Neither consumes the pkb. */
+void ping_rcv(struct ips_stack *st, struct pkb *pkb);
+void ping_err(struct ips_stack *st, struct pkb *icmp_pkb, int type, int code, uint32_t info,
+	      const uint8_t *inner, size_t inner_len);
 
 /* Map an ICMP error to (errno, fatal) as Linux icmp_err_convert[] / __udp4_lib_err(). */
 int icmp_err_to_errno(int type, int code, bool *harderr);

@@ -1833,6 +1833,169 @@ static void t_cork(void)
 	close(r);
 }
 
+/* ---------------------------------------------------------------- ICMP errors to sockets */
+
+/* One error-queue entry: "errno origin type code info offender name:port len". */
+static void errq_case(const char *name, int fd)
+{
+	char b[256], cb[512];
+	struct sockaddr_in from;
+	struct iovec iov = { b, sizeof(b) };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof(cb) };
+	struct sock_extended_err ee = { 0 };
+	struct sockaddr_in off = { 0 };
+	struct pollfd pf = { fd, POLLERR, 0 };
+
+	poll(&pf, 1, 500);
+	memset(&from, 0, sizeof(from));
+	errno = 0;
+	long n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+	int e = errno;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) {
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			memcpy(&off, SO_EE_OFFENDER((struct sock_extended_err *)CMSG_DATA(c)),
+			       sizeof(off));
+		}
+	if (n < 0)
+		out(name, n, e, NULL);
+	else
+		out(name, n, 0, "errno=%s origin=%u type=%u code=%u info=%u offender=%s name=%s:%d",
+		    ee.ee_errno ? en((int)ee.ee_errno) : "0", ee.ee_origin, ee.ee_type, ee.ee_code,
+		    ee.ee_info, ip(off.sin_addr.s_addr), ip(from.sin_addr.s_addr),
+		    ntohs(from.sin_port));
+}
+
+/* A forged ICMP error to 127.0.0.1 quoting a packet of `proto` from 127.0.0.1 to dst
+ * whose first 8 bytes are `l4` (only `l4len` of them when short, to be rejected). */
+static void forge(int raw, uint8_t type, uint8_t code, uint32_t word, uint8_t proto,
+		  const char *dst, const uint8_t *l4, size_t l4len)
+{
+	uint8_t p[64];
+	struct sockaddr_in to = sin4("127.0.0.1", 0);
+
+	memset(p, 0, sizeof(p));
+	p[0] = type;
+	p[1] = code;
+	p[4] = (uint8_t)(word >> 24);
+	p[5] = (uint8_t)(word >> 16);
+	p[6] = (uint8_t)(word >> 8);
+	p[7] = (uint8_t)word;
+	uint8_t *ih = p + 8;
+
+	ih[0] = 0x45;
+	ih[3] = 28;
+	ih[8] = 64;
+	ih[9] = proto;
+	inet_pton(AF_INET, "127.0.0.1", ih + 12);
+	inet_pton(AF_INET, dst, ih + 16);
+	memcpy(ih + 20, l4, l4len);
+	uint16_t c = csum16(p, 28 + l4len);
+
+	p[2] = (uint8_t)(c >> 8);
+	p[3] = (uint8_t)c;
+	sendto(raw, p, 28 + l4len, 0, SA(to), sizeof(to));
+}
+
+/* ICMP errors reach raw, ping and UDP sockets only after icmp.c's own checks (Linux's
+ * icmp_unreach() -> raw_icmp_error() / the protocol's err handler / ping_err()), and
+ * echo replies reach ping sockets (ping_rcv()). */
+static void t_icmp_errors(void)
+{
+#ifdef USE_IPSTACK
+	ips_sysctl_set(g_st, "net.ipv4.ping_group_range", "0 2147483647");
+#else
+	FILE *f = fopen("/proc/sys/net/ipv4/ping_group_range", "w");
+
+	if (f) {
+		fputs("0 2147483647", f);
+		fclose(f);
+	}
+#endif
+	int inj = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	int p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	int r253 = socket(AF_INET, SOCK_RAW, 253);
+	int u = udp_bound("127.0.0.1", 40900);
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	uint8_t echo[8] = { ICMP_ECHO, 0, 0, 0, 0, 0, 0, 5 }, l4[8];
+
+	C("icmperr.ping_socket", p >= 0);
+	C("icmperr.ping_bind", bind(p, sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	getsockname(p, SA(me), &ml);
+	seti(p, IPPROTO_IP, IP_RECVERR, 1);
+	seti(r253, IPPROTO_IP, IP_RECVERR, 1);
+	seti(u, IPPROTO_IP, IP_RECVERR, 1);
+
+	/* A real echo through the ping socket: the reply comes back (ping_rcv). */
+	{
+		uint8_t req[16] = { ICMP_ECHO, 0, 0, 0, 0, 0, 0, 3, 'p', 'i', 'n', 'g' }, rep[64];
+		struct pollfd pf = { p, POLLIN, 0 };
+
+		C("icmperr.ping_send", sendto(p, req, 12, 0, sap(sin4("127.0.0.1", 0)),
+					      sizeof(struct sockaddr_in)));
+		poll(&pf, 1, 1000);
+		long n = recv(p, rep, sizeof(rep), MSG_DONTWAIT);
+
+		CV("icmperr.ping_reply", n, "type=%u seq=%u id_is_port=%d data=%.4s", rep[0], rep[7],
+		   n >= 8 && (rep[4] << 8 | rep[5]) == ntohs(me.sin_port), (char *)rep + 8);
+	}
+	echo[4] = (uint8_t)(ntohs(me.sin_port) >> 8);
+	echo[5] = (uint8_t)ntohs(me.sin_port);
+	forge(inj, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, IPPROTO_ICMP, "127.0.0.2", echo, 8);
+	errq_case("icmperr.ping_host_unreach", p);
+	forge(inj, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1000, IPPROTO_ICMP, "127.0.0.2", echo, 8);
+	errq_case("icmperr.ping_frag_needed", p);
+	forge(inj, ICMP_PARAMETERPROB, 0, 7u << 24, IPPROTO_ICMP, "127.0.0.2", echo, 8);
+	errq_case("icmperr.ping_param_problem", p);
+	forge(inj, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, IPPROTO_ICMP, "127.0.0.2", echo, 8);
+	errq_case("icmperr.ping_time_exceeded", p);
+	forge(inj, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0, IPPROTO_ICMP, "127.0.0.2", echo, 8);
+	errq_case("icmperr.ping_reasm_timeout_ignored", p);
+	forge(inj, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, IPPROTO_ICMP, "127.0.0.2", echo, 4);
+	errq_case("icmperr.ping_short_quote_rejected", p);
+	forge(inj, ICMP_DEST_UNREACH, 16, 0, IPPROTO_ICMP, "127.0.0.2", echo, 8);
+	errq_case("icmperr.ping_bad_code_rejected", p);
+	echo[4] ^= 0x55;
+	forge(inj, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, IPPROTO_ICMP, "127.0.0.2", echo, 8);
+	errq_case("icmperr.ping_other_ident", p);
+	int soerr = -1;
+
+	geti(p, SOL_SOCKET, SO_ERROR, &soerr);
+	CV("icmperr.ping_so_error", 0, "%s", soerr ? en(soerr) : "0");
+
+	/* Raw sockets of the quoted protocol (raw_icmp_error) */
+	memset(l4, 0xab, sizeof(l4));
+	forge(inj, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0, 253, "127.0.0.2", l4, 8);
+	errq_case("icmperr.raw253_prot_unreach", r253);
+	forge(inj, ICMP_PARAMETERPROB, 0, 9u << 24, 253, "127.0.0.2", l4, 8);
+	errq_case("icmperr.raw253_param_problem", r253);
+	forge(inj, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0, 253, "127.0.0.2", l4, 2);
+	errq_case("icmperr.raw253_short_rejected", r253);
+
+	/* A UDP socket (the protocol's err handler) */
+	struct sockaddr_in ua;
+	socklen_t ul = sizeof(ua);
+
+	getsockname(u, SA(ua), &ul);
+	memset(l4, 0, sizeof(l4));
+	memcpy(l4, &ua.sin_port, 2);
+	l4[3] = 9;
+	l4[5] = 8;
+	forge(inj, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, IPPROTO_UDP, "127.0.0.2", l4, 8);
+	errq_case("icmperr.udp_time_exceeded", u);
+	forge(inj, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200, IPPROTO_UDP, "127.0.0.3", l4, 8);
+	errq_case("icmperr.udp_frag_needed", u);
+	forge(inj, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, IPPROTO_UDP, "127.0.0.2", l4, 8);
+	errq_case("icmperr.udp_port_unreach", u);
+	close(inj);
+	close(p);
+	close(r253);
+	close(u);
+}
+
 /* ---------------------------------------------------------------- net.core.optmem_max */
 
 /* A control buffer larger than the kernel's on-stack one is sock_kmalloc()ed, which
@@ -1945,6 +2108,7 @@ int main(void)
 	t_netdev();
 	t_reuseport();
 	t_cork();
+	t_icmp_errors();
 	t_optmem();
 	t_lo_mtu();
 	printf("# %s: %d cases\n", BUILD, ncases);
