@@ -40,6 +40,7 @@ struct serve {
 	int nfds;
 	int fd[SERVE_MAX];
 	enum serve_kind kind[SERVE_MAX];
+	struct serve_tcp *tcp;	/* the TCP services (serve_tcp.c), or NULL */
 	uint8_t buf[65536];	/* the largest UDP payload (65507) fits */
 };
 
@@ -53,13 +54,10 @@ static int service_find(const char *spec)
 
 int serve_check(const char *spec, const char **why)
 {
+	*why = "unknown service (known: echo, discard, http=DIR)";
 	if (service_find(spec) >= 0)
 		return 0;
-	if (strncmp(spec, "http=", 5) == 0 || strcmp(spec, "http") == 0)
-		*why = "http needs TCP, which this build does not serve yet";
-	else
-		*why = "unknown service (known: echo, discard)";
-	return -EINVAL;
+	return serve_tcp_check(spec, why);	/* http=DIR */
 }
 
 /* inetd's check_loop(): a request from a small service's port is not answered. */
@@ -153,6 +151,7 @@ static void *serve_main(void *arg)
 
 static void serve_close(struct serve *s)
 {
+	serve_tcp_stop(s->tcp);
 	for (int i = 0; i < s->nfds; i++)
 		ips_close(s->fd[i]);
 	free(s);
@@ -177,6 +176,8 @@ struct serve *serve_start(ips_stack *st, const char *const *specs, int n, int *e
 
 		*what = specs[i];
 		if (k < 0) {
+			if (serve_tcp_check(specs[i], what) == 0)
+				continue;	/* TCP only (http): serve_tcp.c */
 			*err = -EINVAL;
 			goto fail;
 		}
@@ -206,6 +207,9 @@ struct serve *serve_start(ips_stack *st, const char *const *specs, int n, int *e
 		}
 	}
 	ips_stack_enter(prev == st ? st : NULL);
+	s->tcp = serve_tcp_start(st, specs, n, err, what);
+	if (*err)
+		goto fail;
 	*err = pthread_create(&s->thread, NULL, serve_main, s);
 	if (*err) {
 		*err = -*err;
