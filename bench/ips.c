@@ -529,7 +529,10 @@ int ips_tcp_connect_rate(const struct bench_opts *o, struct bench_result *r)
 	uint64_t t0 = bench_now_ns(), deadline = t0 + (uint64_t)(o->time_s * 1e9), t1;
 	double c0 = bench_cpu_s();
 
+	uint64_t slowest = 0, slow = 0;
+
 	while (n < limit && bench_now_ns() < deadline) {
+		uint64_t c_start = bench_now_ns();
 		int cfd = ips_connect_start(st, "127.0.0.1", SOCK_STREAM), sfd;
 
 		if (cfd < 0)
@@ -542,6 +545,12 @@ int ips_tcp_connect_rate(const struct bench_opts *o, struct bench_result *r)
 		ips_close(cfd);
 		ips_close(sfd);
 		n++;
+		uint64_t took = bench_now_ns() - c_start;
+
+		if (took > slowest)
+			slowest = took;
+		if (took > 1000000)
+			slow++;
 	}
 	ips_stack_poll(st, 0);
 	t1 = bench_now_ns();
@@ -552,6 +561,8 @@ int ips_tcp_connect_rate(const struct bench_opts *o, struct bench_result *r)
 	r->packets = n;
 	r->value = (double)n / r->elapsed_s;
 	r->unit = "conn/s";
+	snprintf(r->note, sizeof(r->note), "slowest connection %.3f ms, %llu over 1 ms",
+		 (double)slowest / 1e6, (unsigned long long)slow);
 	return 0;
 }
 
