@@ -19,7 +19,7 @@
  *   4     action arg              fz_action(): send a datagram or a ping (next hop
  *                                 resolution, output, fragmentation), sysctl writes,
  *                                 device down/up, MTU, static neighbours, addresses,
- *                                 draining the sockets
+ *                                 routes, impairments, draining the sockets
  *   5     repeat the last frame arg + 1 times
  * After the last record: drain and close the sockets, run the world for FZ_SETTLE_S
  * seconds (every reassembly queue times out, every unresolved neighbour fails), require
@@ -49,6 +49,7 @@
 #include "core/stack.h"
 #include "ip/ip.h"
 #include "link/link.h"
+#include "link/link_priv.h"
 #include "link/netdev.h"
 #include "wire/ipv4.h"
 #include "wire/wire.h"
@@ -61,7 +62,7 @@
 #define FZ_SETTLE_S	120		/* > ipfrag_time (30 s), neighbour failure (3 s) */
 #define FZ_MAX_ADVANCE_S 600		/* virtual time an input may spend in steps */
 #define FZ_MAX_FRAME	65535
-#define FZ_NSOCK	8
+#define FZ_NSOCK	13
 
 struct fz;
 
@@ -199,7 +200,9 @@ static inline bool fz_trace(void)
 }
 
 /* A transmitted IPv4 packet must be well formed: the stack never emits a bad header
- * checksum, a length that disagrees with the frame, or a packet over the MTU. */
+ * checksum, a length that disagrees with the frame, or a packet over the MTU (the
+ * largest the device had during the input: packets queued for resolution before an MTU
+ * cut still leave, as in Linux). */
 static inline void fz_check_ipv4_out(struct fz *f, int d, const uint8_t *ip, size_t len)
 {
 	struct wire_ipv4 h;
@@ -209,7 +212,8 @@ static inline void fz_check_ipv4_out(struct fz *f, int d, const uint8_t *ip, siz
 	CHECK(h.tot_len >= h.hdr_len);
 	CHECK(h.tot_len <= len);
 	CHECK(h.tot_len <= f->max_mtu_seen[d]);
-	CHECK((size_t)h.frag_off + h.tot_len - h.hdr_len <= 65535);
+	/* Not checked: offset + length <= 65535. A router forwards fragments as they came,
+	 * and so does Linux (only reassembly refuses oversized datagrams). */
 }
 
 static int fz_xmit(struct netdev *dev, struct pkb *pkb)
@@ -252,6 +256,11 @@ static const struct netdev_ops fz_dev_ops = {
 	.xmit = fz_xmit,
 };
 
+static inline void fz_sysctl(struct fz *f, const char *name, const char *value)
+{
+	ips_sysctl_set(f->st, name, value);
+}
+
 /* ---- Sockets: the transports' input paths end here ---- */
 
 static inline struct sockaddr_in fz_sin(uint32_t addr, uint16_t port)
@@ -292,13 +301,45 @@ static inline int fz_udp(int proto, uint32_t addr, uint16_t port)
  *   3  UDP-Lite *:8
  *   4  raw IPPROTO_ICMP (sees every ICMP message)
  *   5  raw protocol 253
- *   6  UDP *:5353 in group 224.0.0.251 on dev 0
- *   7  TCP listener *:80 once TCP sockets exist (harmless -1 before) */
+ *   6  UDP *:5353 in group 224.0.0.251 on dev 0 (SO_REUSEADDR)
+ *   7  TCP listener *:80 once TCP sockets exist (harmless -1 before)
+ *   8  UDP *:5353 too, in the group on any device (multicast fan-out to two sockets)
+ *   9  UDP *:6000 SO_REUSEPORT, 10 the same (a reuseport group), with a 2 KB SO_RCVBUF
+ *  11  UDP-Lite *:9 with UDPLITE_RECV_CSCOV 20
+ *  12  ping socket (SOCK_DGRAM, IPPROTO_ICMP) with identifier 0x4242 */
+static inline int fz_udp_reuse(int proto, uint16_t port, int opt)
+{
+	int s = ips_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, proto);
+	struct sockaddr_in a = fz_sin(0, port);
+	int one = 1;
+
+	if (s < 0)
+		return -1;
+	ips_setsockopt(s, SOL_SOCKET, opt, &one, sizeof(one));
+	ips_setsockopt(s, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	if (ips_bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		ips_close(s);
+		return -1;
+	}
+	return s;
+}
+
+static inline void fz_join(int s, const char *group, int ifindex)
+{
+	struct ip_mreqn mr;
+
+	if (s < 0)
+		return;
+	memset(&mr, 0, sizeof(mr));
+	mr.imr_multiaddr.s_addr = fz_a(group);
+	mr.imr_ifindex = ifindex;
+	ips_setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+}
+
 static inline void fz_sockets_open(struct fz *f, uint32_t local0, uint32_t peer0)
 {
 	struct sockaddr_in a;
-	struct ip_mreqn mr;
-	int one = 1;
+	int one = 1, small = 2048, cov = 20;
 
 	for (int i = 0; i < FZ_NSOCK; i++)
 		f->sock[i] = -1;
@@ -315,13 +356,8 @@ static inline void fz_sockets_open(struct fz *f, uint32_t local0, uint32_t peer0
 	if (f->sock[4] >= 0)
 		ips_setsockopt(f->sock[4], IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	f->sock[5] = ips_socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, 253);
-	f->sock[6] = fz_udp(0, 0, 5353);
-	if (f->sock[6] >= 0) {
-		memset(&mr, 0, sizeof(mr));
-		mr.imr_multiaddr.s_addr = fz_a("224.0.0.251");
-		mr.imr_ifindex = f->dev[0]->ifindex;
-		ips_setsockopt(f->sock[6], IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
-	}
+	f->sock[6] = fz_udp_reuse(0, 5353, SO_REUSEADDR);
+	fz_join(f->sock[6], "224.0.0.251", f->dev[0]->ifindex);
 	f->sock[7] = ips_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (f->sock[7] >= 0) {
 		a = fz_sin(0, 80);
@@ -330,6 +366,23 @@ static inline void fz_sockets_open(struct fz *f, uint32_t local0, uint32_t peer0
 			ips_close(f->sock[7]);
 			f->sock[7] = -1;
 		}
+	}
+	f->sock[8] = fz_udp_reuse(0, 5353, SO_REUSEADDR);
+	fz_join(f->sock[8], "224.0.0.251", 0);
+	f->sock[9] = fz_udp_reuse(0, 6000, SO_REUSEPORT);
+	f->sock[10] = fz_udp_reuse(0, 6000, SO_REUSEPORT);
+	if (f->sock[10] >= 0)
+		ips_setsockopt(f->sock[10], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	f->sock[11] = fz_udp(IPPROTO_UDPLITE, 0, 9);
+	if (f->sock[11] >= 0)
+		ips_setsockopt(f->sock[11], IPPROTO_UDPLITE, 11 /* UDPLITE_RECV_CSCOV */, &cov,
+			       sizeof(cov));
+	fz_sysctl(f, "net.ipv4.ping_group_range", "0 0");
+	f->sock[12] = ips_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMP);
+	if (f->sock[12] >= 0) {
+		a = fz_sin(0, 0x4242);
+		ips_setsockopt(f->sock[12], IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+		ips_bind(f->sock[12], (struct sockaddr *)&a, sizeof(a));
 	}
 }
 
@@ -387,11 +440,6 @@ static inline void fz_sockets_close(struct fz *f)
 static inline void fz_run_ms(struct fz *f, uint64_t ms)
 {
 	ips_world_run_for(f->w, ms * 1000000ull);
-}
-
-static inline void fz_sysctl(struct fz *f, const char *name, const char *value)
-{
-	ips_sysctl_set(f->st, name, value);
 }
 
 static inline int fz_world_new(struct fz *f, const struct fz_harness *h, uint8_t config)
@@ -732,6 +780,26 @@ static inline void fz_action(struct fz *f, unsigned arg, const uint8_t **p, size
 			ips_route_del(f->st, &r);
 		else
 			ips_route_add(f->st, &r);
+		break;
+	}
+	case 20:
+	case 21: {	/* impairments on dev arg&1: loss, dup, reorder, corrupt (percent,
+			 * byte % 101), delay ms, jitter 1/10 ms (bytes). Both directions, but
+			 * corruption only on receive: the transmit checks must hold. */
+		struct ips_impair imp, tx;
+
+		memset(&imp, 0, sizeof(imp));
+		imp.loss_pct = fz_take(p, n, 1) % 101;
+		imp.dup_pct = fz_take(p, n, 1) % 101;
+		imp.reorder_pct = fz_take(p, n, 1) % 101;
+		imp.corrupt_pct = fz_take(p, n, 1) % 101;
+		imp.delay_us = fz_take(p, n, 1) * 1000;
+		imp.jitter_us = fz_take(p, n, 1) * 100;
+		tx = imp;
+		tx.corrupt_pct = 0;
+		stack_lock(f->st);
+		netdev_set_impair(f->dev[arg & 1], &tx, &imp);
+		stack_unlock(f->st);
 		break;
 	}
 	default:

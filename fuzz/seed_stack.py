@@ -303,8 +303,25 @@ def common_ip_seeds(us, peer, us2, far, other_local, wrap, dev1_peer):
     s["err_frag_needed_tiny"] = wrap(ip(peer, us, 1, icmp(3, 4, struct.pack("!HH", 0, 10), ip(us, far, 17, udp(7, 7, bytes(952)), df=True)[:28])), 0) + \
         send_udp(far, 7, 40)
     s["err_time_exceeded"] = wrap(ip(peer, us, 1, icmp(11, 0, data=ip(us, far, 1, echo())[:28])), 0)
-    s["err_redirect"] = wrap(ip(peer, us, 1, icmp(5, 1, a(peer), ip(us, "10.77.0.1", 17, udp(7, 7, bytes(8)))[:28])), 0) + \
-        send_udp("10.77.0.1", 7, 1)
+    newgw = dev1_peer.rsplit(".", 1)[0] + ".253"
+    s["err_redirect"] = send_udp("10.77.0.1", 7, 1) + wrap(ip(dev1_peer, us2, 1, icmp(
+        5, 1, a(newgw), ip(us2, "10.77.0.1", 17, udp(7, 7, bytes(8)))[:28])), 1) + send_udp("10.77.0.1", 7, 1)
+    s["err_redirect_net_tos"] = wrap(ip(dev1_peer, us2, 1, icmp(
+        5, 2, a(newgw), ip(us2, "10.78.0.1", 1, echo())[:28])), 1) + send_ping("10.78.0.1")
+    # The ping socket (identifier 0x4242): replies and errors quoting its requests.
+    s["ping_sock_reply"] = wrap(ip(peer, us, 1, icmp(0, 0, struct.pack("!HH", 0x4242, 1), b"x" * 16)), 0) + drain()
+    s["ping_sock_err"] = wrap(ip(peer, us, 1, icmp(3, 1, data=ip(us, far, 1, echo(ident=0x4242))[:28])), 0) + drain()
+    # SO_REUSEPORT group on 6000 (one member with a 2 KB receive buffer), UDP-Lite with a
+    # minimum coverage of 20 on port 9, multicast fan-out to two sockets on 5353.
+    s["udp_reuseport"] = b"".join(wrap(ip(peer, us, 17, udp(1000 + i, 6000, bytes(300))), 0) for i in range(8)) + drain()
+    s["udplite_cscov"] = wrap(ip(peer, us, 136, udp(1000, 9, bytes(40), ulen=8)), 0) + \
+        wrap(ip(peer, us, 136, udp(1000, 9, bytes(40), ulen=24)), 0) + \
+        wrap(ip(peer, us, 136, udp(1000, 9, bytes(40), ulen=0)), 0) + drain()
+    s["udp_mcast_fanout"] = wrap(ip(peer, "224.0.0.251", 17, udp(5353, 5353, b"m" * 40)), 0) + \
+        wrap(ip(peer, "224.0.0.1", 17, udp(5353, 5353, b"all")), 0) + drain()
+    # Impairments on dev 0 (loss, dup, reorder, corrupt, delay, jitter) under traffic.
+    s["impair"] = act(20, bytes([10, 30, 30, 5, 20, 50])) + wrap(E(), 0) + repeat(16) + \
+        send_udp(peer, 7, 100) + adv(300) + act(20, bytes(6)) + wrap(E(), 0)
     s["err_param"] = wrap(ip(peer, us, 1, icmp(12, 0, b"\x08\0\0\0", sent[:28])), 0)
     s["err_quench"] = wrap(ip(peer, us, 1, icmp(4, 0, data=sent[:28])), 0)
     s["err_quoting_icmp"] = wrap(ip(peer, us, 1, icmp(3, 1, data=ip(us, peer, 1, echo())[:28])), 0) + drain()
