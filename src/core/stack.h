@@ -80,6 +80,24 @@ static inline uint64_t stack_now_ns(const struct ips_stack *st)
 	return st->clock.now_ns(st->clock.ctx);
 }
 
+/* The same for a stretch of protocol work done by an API call under the stack lock (a
+ * send or receive that may emit segments): read the clock once for all of it. Never
+ * around a wait: time stands still in between (sock_wait() would never time out).
+ *	struct stack_pass saved = stack_pass_begin(st);  ...  stack_pass_end(saved); */
+static inline struct stack_pass stack_pass_begin(const struct ips_stack *st)
+{
+	struct stack_pass saved = stack_pass;
+
+	stack_pass.now_ns = st->clock.now_ns(st->clock.ctx);
+	stack_pass.st = st;
+	return saved;
+}
+
+static inline void stack_pass_end(struct stack_pass saved)
+{
+	stack_pass = saved;
+}
+
 /* Milliseconds on the stack clock (jiffies at HZ=1000). */
 static inline uint64_t stack_now_ms(const struct ips_stack *st)
 {
