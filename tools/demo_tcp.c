@@ -224,9 +224,13 @@ out:
 
 	if (why[0])
 		demo_say(d, "%s", why);
-	if (mss)
-		demo_say(d, "connected in %.1f ms; MSS %d (link2's MTU %u minus 40)",
-			 (t_conn - t_start) / 1e6, mss, d->o.mtu2);
+	if (mss) {
+		bool ts = have_info && (ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+
+		demo_say(d, "connected in %.1f ms; MSS %d = path MTU %u - 40 (IP + TCP headers)%s",
+			 (t_conn - t_start) / 1e6, mss, mss + 40 + (ts ? 12 : 0),
+			 ts ? " - 12 (timestamps option)" : "");
+	}
 	fmt_bytes(sz, sizeof(sz), rcvd);
 	demo_say(d, "%s received by B in %.2f s: %.2f Mbit/s", sz, secs, mbps);
 	demo_say(d, "segments retransmitted by A: %llu (TcpRetransSegs)%s", (unsigned long long)retrans,
