@@ -414,14 +414,10 @@ static int demo_build(struct demo *d)
 {
 	/* link1 is a clean LAN: no loss, 0.1 ms each way. */
 	struct ips_link_config clean = { .mtu = 1500, .impair = { .delay_us = 100 } };
-	/* link2: lossy, delayed, small MTU. Its queue (netem's "limit") is deep enough for
-	 * every packet in flight on it: with netem's default of 1000, TCP's slow start
-	 * overflows the delay line and the retransmissions would be the queue's, not the
-	 * loss's. */
+	/* link2: lossy, delayed, small MTU (its queue: netem's default limit, 1000). */
 	struct ips_link_config lossy = {
 		.mtu = d->o.mtu2,
-		.impair = { .loss_pct = d->o.loss_pct, .delay_us = d->o.delay_ms * 1000,
-			    .queue_limit = 10000 },
+		.impair = { .loss_pct = d->o.loss_pct, .delay_us = d->o.delay_ms * 1000 },
 	};
 	int rc;
 
