@@ -376,6 +376,32 @@ TEST(reject_routes_on_input_answer_as_ip_error)
 	inj_teardown(&t);
 }
 
+/* ip_error() spends the source's inet_peer tokens (burst 5 s, 1 s each) before
+ * icmp_send() spends them again under icmp_ratelimit (burst 6 s, 1 s each): "these ICMPs
+ * are twice limited". From a full bucket two answers go, then the bucket is dry. */
+TEST(ip_error_answers_are_limited_by_the_shared_peer_bucket)
+{
+	struct inj t;
+	uint8_t p[64];
+	size_t n;
+
+	inj_setup(&t, true);
+	ips_route_add_str(t.r, "unreachable 10.10.0.0/16");
+	n = echo(p, "10.0.1.1", "10.10.0.1");
+	for (int i = 0; i < 6; i++)
+		inj_send(&t, p, n);	/* 100 ms apart */
+	CHECK_EQ(t.nsent, 2);
+	/* 1 s later 1.5 tokens: ip_error takes one, the ICMP limiter finds half of one. */
+	ips_world_run_for(t.w, 900 * NS_PER_MS);
+	inj_send(&t, p, n);
+	CHECK_EQ(t.nsent, 2);
+	/* 2 s on: ip_error and the limiter both find a whole token. */
+	ips_world_run_for(t.w, 1900 * NS_PER_MS);
+	inj_send(&t, p, n);
+	CHECK_EQ(t.nsent, 3);
+	inj_teardown(&t);
+}
+
 TEST(ttl_zero_to_us_is_accepted)
 {
 	struct inj t;
