@@ -115,27 +115,34 @@ void inet_peer_put(struct ips_stack *st, struct inet_peer *p)
 		p->refcnt--;
 }
 
-/* RFC 1812 4.3.2.8: SHOULD be able to limit error message rate. Token bucket as
- * suggested by Alexey Kuznetsov, exactly as inet_peer_xrlim_allow(). */
-bool inet_peer_xrlim_allow(struct ips_stack *st, struct inet_peer *p, uint32_t timeout)
+/* The token bucket that icmpv4_xrlim_allow() and ip_error() each write out in Linux:
+ * tokens are jiffies, earned one per jiffy since rate_last up to `burst`; a message
+ * costs `cost`. */
+bool inet_peer_take_token(struct ips_stack *st, struct inet_peer *p, uint32_t burst,
+			  uint32_t cost)
 {
-	uint32_t now, token;
+	uint32_t now = inet_jiffies(st);
+	uint32_t token = p->rate_tokens + (now - p->rate_last);
 	bool rc = false;
 
-	if (!p)
-		return true;
-	token = p->rate_tokens;
-	now = inet_jiffies(st);
-	token += now - p->rate_last;
 	p->rate_last = now;
-	if (token > ICMP_XRLIM_BURST_FACTOR * timeout)
-		token = ICMP_XRLIM_BURST_FACTOR * timeout;
-	if (token >= timeout) {
-		token -= timeout;
+	if (token > burst)
+		token = burst;
+	if (token >= cost) {
+		token -= cost;
 		rc = true;
 	}
 	p->rate_tokens = token;
 	return rc;
+}
+
+/* RFC 1812 4.3.2.8: SHOULD be able to limit error message rate. Token bucket as
+ * suggested by Alexey Kuznetsov, exactly as inet_peer_xrlim_allow(). */
+bool inet_peer_xrlim_allow(struct ips_stack *st, struct inet_peer *p, uint32_t timeout)
+{
+	if (!p)
+		return true;
+	return inet_peer_take_token(st, p, ICMP_XRLIM_BURST_FACTOR * timeout, timeout);
 }
 
 int inet_peers_init(struct ips_stack *st)

@@ -44,7 +44,12 @@ struct inet_peer *inet_peer_find(struct ips_stack *st, uint32_t addr);
 void inet_peer_hold(struct inet_peer *p);
 void inet_peer_put(struct ips_stack *st, struct inet_peer *p);
 
-/* inet_peer_xrlim_allow(): token bucket, `timeout` jiffies per message, a burst of six. */
+/* Token bucket on p->rate_tokens: earn a token a jiffy since p->rate_last, at most
+ * `burst`; true (and `cost` spent) when there are `cost` of them. */
+bool inet_peer_take_token(struct ips_stack *st, struct inet_peer *p, uint32_t burst,
+			  uint32_t cost);
+/* inet_peer_xrlim_allow(): token bucket, `timeout` jiffies per message, a burst of six.
+ * p NULL (out of memory) allows. */
 bool inet_peer_xrlim_allow(struct ips_stack *st, struct inet_peer *p, uint32_t timeout);
 
 int inet_peers_init(struct ips_stack *st);

@@ -70,7 +70,6 @@ static void ip4_error(struct ips_stack *st, struct pkb *pkb, const struct rt_res
 {
 	struct netdev *dev = pkb->dev;
 	struct inet_peer *peer;
-	bool send = true;
 	int code;
 
 	if (!in_dev_forward(&st->sysctl, &dev->conf)) {
@@ -96,21 +95,9 @@ static void ip4_error(struct ips_stack *st, struct pkb *pkb, const struct rt_res
 	}
 	/* The per-source token bucket, shared with the ICMP limiter (inet_peer). */
 	peer = inet_peer_get(st, get_in4(pkb->data + 12));
-	if (peer) {
-		uint32_t now = inet_jiffies(st);
-		uint32_t burst = inet_msecs_to_jiffies(st, IP_RT_ERROR_BURST_MS);
-		uint32_t cost = inet_msecs_to_jiffies(st, IP_RT_ERROR_COST_MS);
-
-		peer->rate_tokens += now - peer->rate_last;
-		if (peer->rate_tokens > burst)
-			peer->rate_tokens = burst;
-		peer->rate_last = now;
-		if (peer->rate_tokens >= cost)
-			peer->rate_tokens -= cost;
-		else
-			send = false;
-	}
-	if (send)
+	if (!peer || inet_peer_take_token(st, peer,
+					  inet_msecs_to_jiffies(st, IP_RT_ERROR_BURST_MS),
+					  inet_msecs_to_jiffies(st, IP_RT_ERROR_COST_MS)))
 		icmp_send(st, pkb, ICMP_DEST_UNREACH, code, 0);
 out:
 	pkb_free(pkb);
