@@ -384,7 +384,9 @@ static int parse_cidr(const char *cidr, uint32_t *addr, int *plen)
 	return 0;
 }
 
-IPS_API int ips_addr_add(ips_stack *st, const char *ifname, const char *cidr)
+/* The public door for both changes: parse, lock, find the device, apply. */
+static int addr_change(ips_stack *st, const char *ifname, const char *cidr,
+		       int (*fn)(struct netdev *dev, uint32_t addr, int prefixlen))
 {
 	struct netdev *dev;
 	uint32_t addr;
@@ -394,22 +396,17 @@ IPS_API int ips_addr_add(ips_stack *st, const char *ifname, const char *cidr)
 		return -EINVAL;
 	stack_lock(st);
 	dev = stack_dev_by_name(st, ifname);
-	err = dev ? ip4_addr_add(dev, addr, plen) : -ENODEV;
+	err = dev ? fn(dev, addr, plen) : -ENODEV;
 	stack_unlock(st);
 	return err;
 }
 
+IPS_API int ips_addr_add(ips_stack *st, const char *ifname, const char *cidr)
+{
+	return addr_change(st, ifname, cidr, ip4_addr_add);
+}
+
 IPS_API int ips_addr_del(ips_stack *st, const char *ifname, const char *cidr)
 {
-	struct netdev *dev;
-	uint32_t addr;
-	int plen, err;
-
-	if (!st || !ifname || parse_cidr(cidr, &addr, &plen))
-		return -EINVAL;
-	stack_lock(st);
-	dev = stack_dev_by_name(st, ifname);
-	err = dev ? ip4_addr_del(dev, addr, plen) : -ENODEV;
-	stack_unlock(st);
-	return err;
+	return addr_change(st, ifname, cidr, ip4_addr_del);
 }
