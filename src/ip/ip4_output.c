@@ -151,9 +151,8 @@ int ip4_output(struct ips_stack *st, struct pkb *pkb, const struct ip4_out *o, u
 			MIB_INC(st, IpOutDiscards);
 			return -ENOBUFS;
 		}
+		/* Data alone: the metadata is set from o below. */
 		memcpy(pkb_put(n, pkb->len), pkb->data, pkb->len);
-		n->mark = pkb->mark;
-		n->priority = pkb->priority;
 		pkb_free(pkb);
 		pkb = n;
 	}
