@@ -1,8 +1,9 @@
 /* ICMP for IPv4 (RFC 792, RFC 1122 3.2.2, RFC 1812 4.3) with the behaviour of Linux's
  * net/ipv4/icmp.c: input (icmp_rcv and its handler table), echo and timestamp replies
  * (icmp_reply), errors (__icmp_send) with the two rate limiters, delivery of received
- * errors to the transport they are about, and an echo sender standing in for ping
- * sockets until sockets exist.
+ * errors to the transport they are about, and an echo sender below the socket layer
+ * (icmp_echo_send(), used by tests and tests/interop/ips_pinger; applications ping
+ * through ping or raw sockets in src/transport).
  *
  * Counting follows /proc/net/snmp: the per-type Icmp In and Out counters ARE the
  * IcmpMsg counters of their type (Linux prints them from icmpmsg_statistics), so the

@@ -61,7 +61,8 @@ struct icmp_state {
 
 /* ---- icmp.c ---- */
 
-/* Our ping socket until sockets exist: send one echo request. */
+/* Send one echo request from below the socket layer, as a raw ICMP socket would (for
+ * tests and tests/interop/ips_pinger; ping and raw sockets live in src/transport). */
 struct icmp_echo_req {
 	uint32_t daddr;			/* network order */
 	uint32_t saddr;			/* 0: the route's preferred source */

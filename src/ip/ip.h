@@ -190,8 +190,9 @@ uint32_t pmtu_get(struct ips_stack *st, uint32_t daddr);
 /* Learn a path MTU (clamped to min_pmtu, expires after mtu_expires). */
 void pmtu_update(struct ips_stack *st, uint32_t daddr, uint32_t mtu);
 
-/* Observers of ICMP messages delivered locally (until raw and ping sockets exist, tests
- * and the CLI use this to send and see pings). */
+/* Observers of ICMP messages delivered locally, below the socket layer: tests and
+ * tests/interop/ips_pinger watch pings with them (applications use ping and raw
+ * sockets, which get their copies through st->icmp->sock and raw_deliver). */
 struct icmp_listener {
 	struct icmp_listener *next;
 	/* pkb->nh at the IPv4 header, pkb->th at the ICMP header. Must not consume. */

@@ -28,8 +28,9 @@ struct ip_state {
 	uint32_t idents[IP_IDENTS_SZ];	/* ip_idents */
 	uint32_t ident_tstamps[IP_IDENTS_SZ];	/* ip_tstamps (ms) */
 	uint8_t id_key[16];		/* net->ipv4.ip_id_key */
-	/* Raw sockets (later): returns true when one took a copy of the packet, so that an
-	 * unknown protocol is not answered with protocol unreachable. NULL until then. */
+	/* Raw sockets (set by src/transport): returns true when one took a copy of the
+	 * packet, so that an unknown protocol is not answered with protocol unreachable.
+	 * NULL while no transport layer is attached. */
 	bool (*raw_deliver)(struct ips_stack *st, struct pkb *pkb, uint8_t proto);
 
 	/* ---- end of the core part ---- */
