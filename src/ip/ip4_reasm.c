@@ -69,6 +69,7 @@ struct ipq {
 	uint16_t max_size;		/* largest fragment seen */
 	uint16_t max_df_size;		/* largest fragment with DF seen */
 	int iif;
+	uint64_t stamp_ns;		/* arrival of the latest fragment queued (q->stamp) */
 	uint32_t rid;
 	struct inet_peer *peer;
 	struct timer timer;
@@ -374,7 +375,8 @@ static struct pkb *ip_frag_reasm(struct ipq *q, struct netdev *dev)
 	p->pkt_type = head->pkt_type;
 	p->mark = head->mark;
 	p->priority = head->priority;
-	p->tstamp_ns = q->frags_last->pkb->tstamp_ns;
+	/* inet_frag_reasm_finish(): head->tstamp = q->stamp, the completing fragment's. */
+	p->tstamp_ns = q->stamp_ns;
 	p->ip_summed = 0;
 	memcpy(p->cb, head->cb, sizeof(p->cb));
 	p->frag_max_size = q->max_df_size > q->max_size ? q->max_df_size : q->max_size;
@@ -455,6 +457,7 @@ static struct pkb *ip_frag_queue(struct ipq *q, struct pkb *pkb)
 	}
 	if (dev)
 		q->iif = dev->ifindex;
+	q->stamp_ns = pkb->tstamp_ns;
 	q->meat += f->len;
 	q->ecn |= (uint8_t)(1u << (iph[1] & 3));
 	frag_charge(q, (long)pkb_truesize(pkb));

@@ -235,6 +235,30 @@ TEST(reasm_header_from_first_fragment)
 	teardown();
 }
 
+/* The whole datagram is stamped with the arrival time of the fragment that completed it
+ * (ip_frag_queue() keeps q->stamp = skb->tstamp of each fragment as it comes;
+ * inet_frag_reasm_finish() sets head->tstamp = q->stamp), not with that of the fragment
+ * at the highest offset: here the last piece comes first. */
+TEST(reasm_stamped_with_the_completing_fragment_arrival)
+{
+	struct pkb *f, *p;
+
+	setup();
+	make_msg(64, 2);
+	stack_lock(ST);
+	f = frag_pkb(3, 32, 32, false, 0, false);
+	f->tstamp_ns = 1000;
+	CHECK(!ip4_defrag(ST, f));
+	f = frag_pkb(3, 0, 32, true, 0, false);
+	f->tstamp_ns = 2000;
+	p = ip4_defrag(ST, f);
+	stack_unlock(ST);
+	ASSERT(p);
+	CHECK_EQ(p->tstamp_ns, 2000);
+	pkb_free(p);
+	teardown();
+}
+
 /* DF on the reassembled datagram only if the largest fragment carried DF
  * (IPSKB_FRAG_PMTU), so that forwarding it keeps the sender's choice. */
 TEST(reasm_df_kept_when_largest_fragment_had_it)
