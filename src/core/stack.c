@@ -261,8 +261,6 @@ IPS_API int ips_stack_poll(ips_stack *st, int timeout_ms)
 		pfd[n].events = POLLIN;
 		pdev[n++] = d;
 	}
-	stack_unlock(st);
-
 	wait_ms = timeout_ms;
 	if (next != TIMER_NONE) {
 		uint64_t until = next > now ? (next - now + NS_PER_MS - 1) / NS_PER_MS : 0;
@@ -270,9 +268,15 @@ IPS_API int ips_stack_poll(ips_stack *st, int timeout_ms)
 		if (wait_ms < 0 || until < (uint64_t)wait_ms)
 			wait_ms = (int)(until > 60000 ? 60000 : until);
 	}
+	/* Published under the lock: a timer armed by another thread from here on is
+	 * compared with it in stack_unlock(). */
+	atomic_store(&st->poll_deadline_ns,
+		     wait_ms < 0 ? UINT64_MAX : now + (uint64_t)wait_ms * NS_PER_MS);
+	atomic_fetch_add(&st->pollers, 1);
+	pthread_mutex_unlock(&st->lock);	/* not stack_unlock(): we are the poller */
+
 	int rc;
 
-	atomic_fetch_add(&st->pollers, 1);
 	if (atomic_load(&st->kicked))
 		wait_ms = 0;	/* input came while we were unlocked: do not sleep */
 	if (wait_ms == 0 && n == 1) {

@@ -58,6 +58,7 @@ struct ips_stack {
 	struct ips_stack *world_next;
 	atomic_int pollers;		/* threads in (or about to enter) poll() on wake_fd:
 					 * a kick writes wake_fd only when there is one */
+	_Atomic uint64_t poll_deadline_ns;	/* when that poll() returns by itself */
 };
 
 /* The pass of a stack's loop (stack_process()) this thread is running, if any, and the
@@ -136,6 +137,25 @@ struct netdev *stack_dev_by_name(struct ips_stack *st, const char *name);
 struct netdev *stack_dev_by_index(struct ips_stack *st, int ifindex);
 
 #define stack_lock(st) pthread_mutex_lock(&(st)->lock)
-#define stack_unlock(st) pthread_mutex_unlock(&(st)->lock)
+
+/* Unlock; if a thread sleeps in ips_stack_poll() past the earliest timer (one that an
+ * API call just armed — a delayed frame on an impaired link, a retransmission), wake it
+ * so the timer fires on time. The poller publishes its deadline and counts itself in
+ * `pollers` while holding the lock, so whoever arms a timer after that sees both. A
+ * thread that gives up the lock by waiting on a condition variable calls
+ * stack_poke_poller() first. */
+static inline void stack_poke_poller(struct ips_stack *st)
+{
+	if (atomic_load_explicit(&st->pollers, memory_order_relaxed) > 0 &&
+	    timer_wheel_next_ns(&st->wheel) <
+		    atomic_load_explicit(&st->poll_deadline_ns, memory_order_relaxed))
+		ips_stack_wake(st);
+}
+
+static inline void stack_unlock(struct ips_stack *st)
+{
+	stack_poke_poller(st);
+	pthread_mutex_unlock(&st->lock);
+}
 
 #endif

@@ -396,6 +396,7 @@ int sock_wait(struct sock *sk, bool (*ready)(struct sock *sk, void *arg), void *
 
 		ts.tv_sec = (time_t)(abs / NS_PER_SEC);
 		ts.tv_nsec = (long)(abs % NS_PER_SEC);
+		stack_poke_poller(st);	/* timers this call armed must not wait for us */
 		pthread_cond_timedwait(&sk->cond, &st->lock, &ts);
 	}
 	sk->waiters--;
