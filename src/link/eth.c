@@ -73,13 +73,8 @@ void eth_input(struct netdev *dev, struct pkb *pkb)
 	pkb_pull(pkb, ETH_HLEN);
 	switch (h.type) {
 	case ETH_P_IP:
-		/* ip_rcv_core(): "drop all the crap" the interface got in promiscuous
-		 * mode, before any IP counter. */
-		if (pkb->pkt_type == PKB_OTHERHOST) {
-			dev->rx_otherhost_dropped++;
-			pkb_free(pkb);
-			return;
-		}
+		/* A frame for another host is dropped by ip4_rcv() (ip_rcv_core()), before
+		 * any IP counter. */
 		pkb->nh = pkb->data;
 		ip4_rcv(dev, pkb);
 		return;
