@@ -90,6 +90,7 @@ struct fz {
 	int frame_dev;
 	uint64_t advanced_ms;
 	uint64_t tx_frames;
+	bool lax;			/* a forwarded packet may carry a local source */
 };
 
 /* The fixed addresses the corpus is written against. */
@@ -199,6 +200,49 @@ static inline bool fz_trace(void)
 	return on;
 }
 
+static inline bool fz_icmp_is_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/* A packet from one of our addresses was made here (forwarding such a source needs
+ * accept_local/route_localnet, or an address added while a forwarded packet waited:
+ * f->lax covers those): its transport checksum is right, and an ICMP error obeys
+ * RFC 1122 3.2.2 / RFC 1812 4.3.2.3 as Linux's icmp_send() does: at most 576 bytes,
+ * never to a multicast or limited-broadcast address, never about an ICMP error or a
+ * fragment other than the first. */
+static inline void fz_check_local_out(const uint8_t *ip, const struct wire_ipv4 *h)
+{
+	const uint8_t *l4 = ip + h->hdr_len;
+	size_t n = h->tot_len - h->hdr_len;
+	uint32_t daddr = ntohl(h->daddr);
+
+	if (h->mf || h->frag_off)
+		return;
+	if (h->proto == IPPROTO_ICMP && n >= 8) {
+		CHECK(ips_csum_fold(ips_csum_add(0, l4, n)) == 0);
+		if (fz_icmp_is_error(l4[0]) && l4[0] != 5) {
+			const uint8_t *in = l4 + 8;
+			size_t in_len = n - 8;
+
+			CHECK(h->tot_len <= 576);
+			CHECK((daddr >> 28) != 0xe && daddr != 0xffffffff);
+			if (in_len >= 20) {
+				size_t ihl = (size_t)(in[0] & 15) * 4;
+
+				CHECK((get_be16(in + 6) & WIRE_IPV4_OFFMASK) == 0);
+				if (in[9] == IPPROTO_ICMP && ihl >= 20 && in_len > ihl)
+					CHECK(!fz_icmp_is_error(in[ihl]));
+			}
+		}
+	} else if (h->proto == IPPROTO_UDP && n >= 8 && get_be16(l4 + 6) != 0 &&
+		   get_be16(l4 + 4) == n) {
+		uint32_t sum = ips_csum_pseudo(h->saddr, h->daddr, IPPROTO_UDP, (uint16_t)n);
+
+		CHECK(ips_csum_fold(ips_csum_add(sum, l4, n)) == 0);
+	}
+}
+
 /* A transmitted IPv4 packet must be well formed: the stack never emits a bad header
  * checksum, a length that disagrees with the frame, or a packet over the MTU (the
  * largest the device had during the input: packets queued for resolution before an MTU
@@ -214,6 +258,8 @@ static inline void fz_check_ipv4_out(struct fz *f, int d, const uint8_t *ip, siz
 	CHECK(h.tot_len <= f->max_mtu_seen[d]);
 	/* Not checked: offset + length <= 65535. A router forwards fragments as they came,
 	 * and so does Linux (only reassembly refuses oversized datagrams). */
+	if (!f->lax && ip4_local_dev(f->st, h.saddr))
+		fz_check_local_out(ip, &h);
 }
 
 static int fz_xmit(struct netdev *dev, struct pkb *pkb)
@@ -479,8 +525,10 @@ static inline int fz_world_new(struct fz *f, const struct fz_harness *h, uint8_t
 		snprintf(name, sizeof(name), "net.ipv4.conf.%s.proxy_arp", h->dev_name[0]);
 		fz_sysctl(f, name, "1");
 	}
-	if (config & 0x20)
+	if (config & 0x20) {
 		fz_sysctl(f, "net.ipv4.conf.all.accept_local", "1");
+		f->lax = true;
+	}
 	if (config & 0x40)
 		fz_sysctl(f, "net.ipv4.icmp_ratelimit", "0");
 	if (config & 0x80) {
@@ -677,6 +725,8 @@ static inline void fz_action(struct fz *f, unsigned arg, const uint8_t **p, size
 		snprintf(name, sizeof(name), fz_sysctls[i].name,
 			 f->h->dev_name[arg & 1]);
 		fz_sysctl(f, name, val);
+		if (strstr(name, "accept_local") || strstr(name, "route_localnet"))
+			f->lax = true;
 		break;
 	}
 	case 4:
@@ -732,8 +782,10 @@ static inline void fz_action(struct fz *f, unsigned arg, const uint8_t **p, size
 
 		ia.s_addr = htonl(addr);
 		snprintf(cidr, sizeof(cidr), "%s/%u", inet_ntoa(ia), plen);
-		if (arg < 14)
+		if (arg < 14) {
 			ips_addr_add(f->st, f->h->dev_name[arg & 1], cidr);
+			f->lax = true;
+		}
 		else
 			ips_addr_del(f->st, f->h->dev_name[arg & 1], cidr);
 		break;
