@@ -405,6 +405,13 @@ static void tcp_data_queue(struct tcp_sock *tp, struct tcp_seg *seg)
 		return;
 	seg->pkb = NULL;
 	tp->dsack = false;
+	/* Linux tcp_ecn_accept_cwr(): the peer's CWR ends our ECE echo; with data, ACK now
+	 * (its window may be down to one segment) */
+	if (seg->flags & WIRE_TCP_CWR) {
+		tp->ecn_flags &= ~2u;
+		if (seg->len)
+			tp->ack.pending |= ICSK_ACK_NOW;
+	}
 	if ((seg->flags & WIRE_TCP_SYN) && !after(seg->end_seq, tp->rcv_nxt)) {
 		/* the crossed SYN-ACK of a simultaneous open is an old sequence number to
 		 * Linux's tcp_data_queue: D-SACK it and ACK at once */
