@@ -684,7 +684,10 @@ static int tcp_rcv_synsent(struct tcp_sock *tp, struct tcp_seg *seg)
 		if (!(seg->flags & WIRE_TCP_SYN))
 			return 0;
 		tcp_apply_syn_opts(tp, seg);
-		/* ECN: RFC 3168 6.1.1 - we never ask (tcp_ecn=2), so ignore ECE here */
+		/* ECN (RFC 3168 6.1.1, Linux tcp_ecn_rcv_synack): asked for with tcp_ecn=1, on
+		 * only if the SYN-ACK has ECE without CWR */
+		if (tp->ecn_ok && (!(seg->flags & WIRE_TCP_ECE) || (seg->flags & WIRE_TCP_CWR)))
+			tp->ecn_ok = false;
 		tp->snd_wl1 = seg->seq;
 		tp->saw_ts = seg->opt.has_ts;
 		tp->rcv_tsecr = seg->opt.tsecr;

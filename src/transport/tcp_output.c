@@ -314,7 +314,12 @@ int tcp_send_syn(struct tcp_sock *tp)
 	tp->pushed_seq = tp->write_seq;
 	tp->packets_out++;
 	tp->retrans_stamp_ms = 0;
-	err = tcp_transmit(tp, r, tp->iss, 0, WIRE_TCP_SYN, false);
+	/* Linux tcp_ecn_send_syn(): tcp_ecn=1 asks for ECN with ECE+CWR in the first SYN
+	 * only (a retransmitted SYN goes without them, tcp_ecn_fallback) */
+	tp->ecn_ok = tp->st->sysctl.ip.tcp_ecn == 1;
+	if (tp->ecn_ok)
+		r->tcp_flags |= WIRE_TCP_ECE | WIRE_TCP_CWR;
+	err = tcp_transmit(tp, r, tp->iss, 0, r->tcp_flags, false);
 	tp->retrans_stamp_ms = stack_now_ms(tp->st);
 	tcp_reset_xmit_timer(tp, ICSK_TIME_RETRANS, tp->rto_ms);
 	return err;
