@@ -1068,7 +1068,13 @@ void tcp_v4_err(struct ips_stack *st, struct pkb *icmp, int type, int code, uint
 			if (info < 68)
 				info = 68;
 			pmtu_update(st, tp->h.raddr, info);
-			tcp_mtu_reduced(tp, info);
+			/* Linux tcp_v4_mtu_reduced() syncs the MSS to the route's MTU after the
+			 * update, which raised a report under min_pmtu (552) to it */
+			{
+				uint32_t mtu = pmtu_get(st, tp->h.raddr);
+
+				tcp_mtu_reduced(tp, mtu ? mtu : info);
+			}
 			return;
 		}
 		{
