@@ -88,9 +88,27 @@ void tcp_fini(struct ips_stack *st)
 
 	if (!ts)
 		return;
+	/* The stack is going away (Linux: the namespace exits): nothing is sent. Listeners
+	 * let go of their queues first -- requests freed, children unlinked -- so that no
+	 * child is freed while an accept queue still points at it (ts->all holds children
+	 * ahead of their listener) and tcp_listen_flush() does not abort them with RSTs. */
+	for (struct tcp_sock *tp = ts->all; tp; tp = tp->all_next) {
+		struct tcp_listen_q *q = tp->lq;
+
+		if (!q)
+			continue;
+		while (q->syn_head)
+			tcp_req_free(ts, q->syn_head);
+		for (struct tcp_sock *c = q->acc_head; c; c = c->acc_next) {
+			c->in_accept_q = false;
+			c->parent = NULL;
+		}
+		free(q);
+		tp->lq = NULL;
+	}
 	while (ts->all)
 		tcp_sock_destroy(ts->all);
-	tcp_hash_fini(ts);	/* frees requests and time-waits */
+	tcp_hash_fini(ts);	/* frees time-waits */
 	st->tcp = NULL;
 	free(ts);
 }

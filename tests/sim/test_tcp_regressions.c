@@ -1,0 +1,223 @@
+/* TCP regressions, each pinned by the scenario that showed it (simulated world, virtual
+ * clock).
+ *
+ * Teardown: freeing a world (ips_world_free) or a stack while TCP still has objects in
+ * every state -- a listener with children it has not handed out (SYN_RECV requests,
+ * ESTABLISHED children with data), TIME_WAIT, orphans in FIN_WAIT1/FIN_WAIT2, sockets
+ * the application still holds -- frees everything without touching freed memory
+ * (tcp_fini used to free a child before its listener's accept queue let go of it) and
+ * without sending; the application's descriptors then answer EBADF and close cleanly.
+ * Run under ASan (make BUILD=build/asan SAN=...) for the memory half of the checks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "support/support.h"
+#include "test.h"
+#include "transport/tcp.h"
+
+static struct sockaddr_in sin4(const char *a, int port)
+{
+	struct sockaddr_in s;
+
+	memset(&s, 0, sizeof(s));
+	s.sin_family = AF_INET;
+	s.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, a, &s.sin_addr);
+	return s;
+}
+
+#define SA(x) ((struct sockaddr *)&(x))
+
+static int listener(ips_stack *st, int port, int backlog)
+{
+	struct sockaddr_in a = sin4("0.0.0.0", port);
+
+	ips_stack_enter(st);
+	int l = ips_socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || ips_bind(l, SA(a), sizeof(a)) < 0 || ips_listen(l, backlog) < 0)
+		return -1;
+	return l;
+}
+
+/* A connects to B:port (blocking: the handshake runs the world). */
+static int connect_to_b(ips_stack *a, int port)
+{
+	struct sockaddr_in dst = sin4("10.0.0.2", port);
+
+	ips_stack_enter(a);
+	int c = ips_socket(AF_INET, SOCK_STREAM, 0);
+
+	if (c < 0 || ips_connect(c, SA(dst), sizeof(dst)) < 0)
+		return -1;
+	return c;
+}
+
+/* st's eth0 loses every frame, both ways. */
+static void drop_everything_at(ips_stack *st)
+{
+	struct ips_impair imp = { .loss_pct = 100 };
+
+	ips_dev_set_impair(st, "eth0", &imp);
+}
+
+/* TCP's own teardown on a quiet stack releases every buffer it held (the receive and
+ * out-of-order queues of children nobody accepted, of sockets still open). */
+static void check_tcp_fini_releases_buffers(ips_stack *st)
+{
+	tcp_fini(st);		/* stack_destroy() calls it first; a second call is a no-op */
+	CHECK_EQ(ips_stack_pkb_outstanding(st), 0);
+}
+
+TEST(teardown_listener_with_unaccepted_established_children)
+{
+	ips_world *w = ips_world_new(11);
+	ips_stack *a, *b;
+	char data[3000];
+
+	ASSERT_EQ(two_hosts(w, &a, &b, NULL), 0);
+	int l = listener(b, 80, 8);
+
+	ASSERT(l >= 0);
+	memset(data, 'x', sizeof(data));
+	for (int i = 0; i < 3; i++) {
+		int c = connect_to_b(a, 80);
+
+		ASSERT(c >= 0);
+		ips_stack_enter(a);
+		CHECK_EQ(ips_send(c, data, sizeof(data), 0), (long)sizeof(data));
+	}
+	ips_world_run_for(w, SEC(1));
+	CHECK_EQ(test_counter(b, "TcpPassiveOpens"), 3);
+	CHECK(ips_stack_pkb_outstanding(b) > 0);	/* the children's unread data */
+	check_tcp_fini_releases_buffers(b);
+	ips_stack_enter(NULL);
+	ips_world_free(w);
+	/* the descriptors outlive the stack: EBADF, then a clean close */
+	CHECK_EQ(ips_send(l, "x", 1, 0), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(ips_close(l), 0);
+}
+
+TEST(teardown_world_free_with_unaccepted_child)
+{
+	ips_world *w = ips_world_new(12);
+	ips_stack *a, *b;
+
+	ASSERT_EQ(two_hosts(w, &a, &b, NULL), 0);
+	ASSERT(listener(b, 80, 8) >= 0);
+	ASSERT(connect_to_b(a, 80) >= 0);
+	ips_stack_enter(a);
+	ips_world_run_for(w, SEC(1));
+	ips_stack_enter(NULL);
+	ips_world_free(w);	/* crashed in tcp_fini -> tcp_listen_flush (use after free) */
+}
+
+TEST(teardown_with_requests_in_syn_recv)
+{
+	ips_world *w = ips_world_new(13);
+	ips_stack *a, *b;
+	int defer = 30;		/* TCP_DEFER_ACCEPT: a bare ACK leaves the request waiting */
+	int l;
+
+	ASSERT_EQ(two_hosts(w, &a, &b, NULL), 0);
+	l = listener(b, 80, 8);
+	ASSERT(l >= 0);
+	ASSERT(connect_to_b(a, 80) >= 0);	/* one ESTABLISHED child */
+	ips_stack_enter(b);
+	CHECK_EQ(ips_setsockopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT(connect_to_b(a, 80) >= 0);
+	ips_world_run_for(w, SEC(2));
+	CHECK_EQ(test_counter(b, "TcpPassiveOpens"), 1);
+	CHECK_EQ(test_counter(b, "TcpExtTCPDeferAcceptDrop"), 3);
+	ips_stack_enter(NULL);
+	ips_world_free(w);
+}
+
+TEST(teardown_with_time_wait_and_fin_wait_orphans)
+{
+	ips_world *w = ips_world_new(14);
+	ips_stack *a, *b;
+	int l, c1, c2, c3, s1, s2, s3;
+	int linger2 = 120;	/* > TCP_TIMEWAIT_LEN: FIN_WAIT2 stays a full orphan socket */
+	char buf[16];
+
+	ASSERT_EQ(two_hosts(w, &a, &b, NULL), 0);
+	l = listener(b, 80, 8);
+	ASSERT(l >= 0);
+	c1 = connect_to_b(a, 80);
+	c2 = connect_to_b(a, 80);
+	c3 = connect_to_b(a, 80);
+	ASSERT(c1 >= 0 && c2 >= 0 && c3 >= 0);
+	ips_stack_enter(b);
+	s1 = ips_accept(l, NULL, NULL);
+	s2 = ips_accept(l, NULL, NULL);
+	s3 = ips_accept(l, NULL, NULL);
+	ASSERT(s1 >= 0 && s2 >= 0 && s3 >= 0);
+	/* c1: TIME_WAIT at A (A closes first, B answers with its FIN) */
+	ips_stack_enter(a);
+	CHECK_EQ(ips_close(c1), 0);
+	ips_stack_enter(b);
+	CHECK_EQ(ips_recv(s1, buf, sizeof(buf), 0), 0);
+	CHECK_EQ(ips_close(s1), 0);
+	/* c2: an orphan in FIN_WAIT2 (B never closes) */
+	ips_stack_enter(a);
+	CHECK_EQ(ips_setsockopt(c2, IPPROTO_TCP, TCP_LINGER2, &linger2, sizeof(linger2)), 0);
+	CHECK_EQ(ips_close(c2), 0);
+	ips_world_run_for(w, SEC(1));
+	/* c3: an orphan in FIN_WAIT1 with data unacknowledged (nothing reaches B) */
+	drop_everything_at(a);
+	ips_stack_enter(a);
+	CHECK_EQ(ips_send(c3, "data", 4, 0), 4);
+	CHECK_EQ(ips_close(c3), 0);
+	ips_world_run_for(w, SEC(1));
+	CHECK_EQ(tcp_count_timewait(a), 1);
+	CHECK_EQ(tcp_count_socks(a), 2);	/* the FIN_WAIT2 and FIN_WAIT1 orphans */
+	/* Nothing of A's TCP holds a buffer once every socket is closed. */
+	CHECK_EQ(ips_stack_pkb_outstanding(a), 0);
+	ips_stack_enter(NULL);
+	ips_world_free(w);
+	/* B's sockets were still open: the descriptors answer EBADF and close */
+	CHECK_EQ(ips_recv(s2, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(ips_close(s2), 0);
+	CHECK_EQ(ips_close(s3), 0);
+	CHECK_EQ(ips_close(l), 0);
+}
+
+TEST(teardown_stack_free_with_open_sockets_and_data)
+{
+	ips_world *w = ips_world_new(15);
+	ips_stack *a, *b;
+	static char data[200000];
+	int l, c, s;
+
+	ASSERT_EQ(two_hosts(w, &a, &b, NULL), 0);
+	l = listener(b, 80, 8);
+	ASSERT(l >= 0);
+	c = connect_to_b(a, 80);
+	ASSERT(c >= 0);
+	ips_stack_enter(b);
+	s = ips_accept(l, NULL, NULL);
+	ASSERT(s >= 0);
+	/* B's receive queue fills (nobody reads), A's send ring holds the rest */
+	ips_stack_enter(a);
+	int fl = MSG_DONTWAIT;
+	long sent = ips_send(c, data, sizeof(data), fl);
+
+	CHECK(sent > 0);
+	ips_world_run_for(w, SEC(2));
+	CHECK(ips_stack_pkb_outstanding(b) > 0);
+	check_tcp_fini_releases_buffers(b);
+	check_tcp_fini_releases_buffers(a);
+	ips_stack_enter(NULL);
+	ips_world_free(w);
+	CHECK_EQ(ips_close(c), 0);
+	CHECK_EQ(ips_close(s), 0);
+	CHECK_EQ(ips_close(l), 0);
+}
+
+TEST_MAIN
