@@ -548,13 +548,40 @@ static int fz_print_counter(void *arg, const char *name, uint64_t value)
 	return 0;
 }
 
+/* The neighbour tables agree with the stack-wide count, every entry is in exactly one
+ * NUD state, and no entry that can no longer send holds packets. */
+static int fz_neigh_cb(void *arg, const struct neigh_info *ni)
+{
+	static const uint8_t states = NUD_INCOMPLETE | NUD_REACHABLE | NUD_STALE | NUD_DELAY |
+				      NUD_PROBE | NUD_FAILED | NUD_NOARP | NUD_PERMANENT;
+
+	CHECK(ni->state && (ni->state & (ni->state - 1)) == 0);	/* one bit */
+	CHECK((ni->state & ~states) == 0);
+	/* a failed entry handed its queue to ip4_link_failure(); a valid static one sent it */
+	CHECK(ni->queued == 0 || !(ni->state & (NUD_FAILED | NUD_NOARP | NUD_PERMANENT)));
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static inline void fz_check_neigh(struct fz *f)
+{
+	unsigned n = 0;
+
+	stack_lock(f->st);
+	neigh_foreach(f->st, fz_neigh_cb, &n);
+	CHECK(n == link_state(f->st)->neigh_entries);
+	stack_unlock(f->st);
+}
+
 static inline void fz_world_free(struct fz *f)
 {
+	fz_check_neigh(f);
 	if (fz_trace())
 		ips_counter_foreach(f->st, fz_print_counter, NULL);
 	fz_sockets_drain(f);
 	fz_sockets_close(f);
 	fz_run_ms(f, FZ_SETTLE_S * 1000ull);
+	fz_check_neigh(f);
 	long left = ips_stack_pkb_outstanding(f->st);
 
 	if (left != 0) {
@@ -590,7 +617,7 @@ static inline void fz_rx(struct fz *f, int d, const uint8_t *frame, size_t len)
  * (ipfrag_time, proxy_delay). */
 static const struct {
 	const char *name;	/* "%s" is dev 0's name */
-	const char *values[4];
+	const char *values[6];
 } fz_sysctls[] = {
 	{ "net.ipv4.ip_forward", { "0", "1" } },
 	{ "net.ipv4.conf.all.rp_filter", { "0", "1", "2" } },
@@ -598,7 +625,7 @@ static const struct {
 	{ "net.ipv4.conf.all.accept_local", { "0", "1" } },
 	{ "net.ipv4.conf.all.route_localnet", { "0", "1" } },
 	{ "net.ipv4.conf.all.arp_accept", { "0", "1", "2" } },
-	{ "net.ipv4.conf.all.arp_ignore", { "0", "1", "2", "8" } },
+	{ "net.ipv4.conf.all.arp_ignore", { "0", "1", "2", "8", "3", "4" } },
 	{ "net.ipv4.conf.all.arp_filter", { "0", "1" } },
 	{ "net.ipv4.conf.all.arp_announce", { "0", "1", "2" } },
 	{ "net.ipv4.conf.all.arp_notify", { "0", "1" } },
@@ -645,6 +672,18 @@ static const struct {
 	{ "net.ipv4.neigh.default.gc_thresh2", { "512", "1", "4" } },
 	{ "net.ipv4.neigh.default.gc_thresh3", { "1024", "2", "8" } },
 	{ "net.ipv4.neigh.default.gc_interval", { "30", "1" } },
+	{ "net.ipv4.conf.%s.medium_id", { "0", "1", "-1", "2" } },
+	{ "net.ipv4.conf.%s.arp_ignore", { "0", "1", "2", "3", "8" } },
+	{ "net.ipv4.conf.%s.arp_announce", { "0", "1", "2" } },
+	{ "net.ipv4.conf.%s.arp_accept", { "0", "1", "2" } },
+	{ "net.ipv4.conf.%s.rp_filter", { "0", "1", "2" } },
+	{ "net.ipv4.conf.%s.accept_redirects", { "0", "1" } },
+	{ "net.ipv4.conf.%s.shared_media", { "1", "0" } },
+	{ "net.ipv4.conf.%s.arp_evict_nocarrier", { "1", "0" } },
+	{ "net.ipv4.conf.%s.src_valid_mark", { "0", "1" } },
+	{ "net.ipv4.icmp_echo_enable_probe", { "0", "1" } },
+	{ "net.ipv4.ip_nonlocal_bind", { "0", "1" } },
+	{ "net.ipv4.conf.%s.ignore_routes_with_linkdown", { "0", "1" } },
 };
 #define FZ_NSYSCTLS (sizeof(fz_sysctls) / sizeof(fz_sysctls[0]))
 
@@ -718,7 +757,7 @@ static inline void fz_action(struct fz *f, unsigned arg, const uint8_t **p, size
 	case 2:
 	case 3: {	/* sysctl: index, value index */
 		unsigned i = fz_take(p, n, 1) % FZ_NSYSCTLS;
-		unsigned v = fz_take(p, n, 1) % 4;
+		unsigned v = fz_take(p, n, 1) % 6;
 		const char *val = fz_sysctls[i].values[v] ? fz_sysctls[i].values[v] :
 							    fz_sysctls[i].values[0];
 

@@ -198,7 +198,10 @@ SYS = {n: i for i, n in enumerate([
     "ip_forward_use_pmtu", "ip_default_ttl", "unres_qlen_bytes", "proxy_delay", "proxy_qlen",
     "locktime", "app_solicit", "mcast_solicit", "ucast_solicit", "mcast_resolicit",
     "retrans_time_ms", "base_reachable_time_ms", "delay_first_probe_time", "gc_stale_time",
-    "gc_thresh1", "gc_thresh2", "gc_thresh3", "gc_interval"])}
+    "gc_thresh1", "gc_thresh2", "gc_thresh3", "gc_interval", "medium_id", "dev_arp_ignore",
+    "dev_arp_announce", "dev_arp_accept", "dev_rp_filter", "dev_accept_redirects",
+    "shared_media", "arp_evict_nocarrier", "src_valid_mark", "icmp_echo_enable_probe2",
+    "ip_nonlocal_bind", "ignore_routes_with_linkdown"])}
 
 CFG_FWD, CFG_RPF, CFG_SRR, CFG_ARPACC, CFG_PROXY, CFG_ACCLOCAL, CFG_NORATE, CFG_FRAGMEM = (
     1, 2, 4, 8, 16, 32, 64, 128)
@@ -487,6 +490,10 @@ def arp_seeds():
         A(arp(1, PEER, "10.0.0.2", Z, "10.0.0.60")) + addr_del(0, "10.0.0.60", 24)
     s["dev_down_queued"] = send_udp("10.0.0.5", 7, 1) + dev_bounce(0, 10) + adv(4000)
     s["fixup"] = A(bytes(8) + PEER + a("10.0.0.2") + Z + a("10.0.0.1"), fix=True)
+    s["ignore_3_8"] = sysctl(SYS["arp_ignore"], 4) + A(arp(1, PEER, "10.0.0.2", Z, "10.0.0.1")) + \
+        sysctl(SYS["arp_ignore"], 3) + A(arp(1, PEER, "10.0.0.2", Z, "10.0.0.1"))
+    s["proxy_medium"] = (CFG_PROXY, sysctl(SYS["medium_id"], 1) + sysctl(SYS["proxy_arp_pvlan"], 1) +
+                         A(arp(1, PEER, "10.0.0.2", Z, "10.0.1.7")) + A(arp(1, PEER, "10.0.0.2", Z, "10.0.0.9")))
     write("stack_arp", s)
 
 
