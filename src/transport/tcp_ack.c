@@ -518,9 +518,10 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 		}
 		if (f & TXR_LOST)
 			tp->lost_out -= r->pcount;
-		if (r->tcp_flags & WIRE_TCP_SYN)
+		if (r->tcp_flags & WIRE_TCP_SYN) {
 			flag |= FLAG_SYN_ACKED;
-		else if (!(f & TXR_SACKED))
+			tp->retrans_stamp_ms = 0;	/* as Linux tcp_clean_rtx_queue() */
+		} else if (!(f & TXR_SACKED))
 			flag |= FLAG_DATA_ACKED;
 		if ((f & TXR_SACKED) && !(f & TXR_EVER_RETRANS))
 			flag |= FLAG_ORIG_SACK_ACKED;
