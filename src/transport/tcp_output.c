@@ -881,8 +881,10 @@ int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
 	if (dlen)
 		flags |= WIRE_TCP_PSH * (r->end_seq - ((r->tcp_flags & WIRE_TCP_FIN) ? 1 : 0) ==
 					 tp->write_seq);
+	/* Linux tcp_retransmit_skb(): the stamp of the first retransmission (the time this
+	 * copy goes), which tcp_retries2/TCP_USER_TIMEOUT and Eifel undo count from */
 	if (!tp->retrans_stamp_ms)
-		tp->retrans_stamp_ms = r->first_us / 1000 ? r->first_us / 1000 : 1;
+		tp->retrans_stamp_ms = stack_now_ms(tp->st) ? stack_now_ms(tp->st) : 1;
 	r->xmit_us = tcp_now_us(tp->st);
 	tcp_rtx_tsorted_touch(tp, r);
 	err = tcp_transmit(tp, r, r->seq, dlen, flags, true);
