@@ -204,6 +204,8 @@ int ip4_output(struct ips_stack *st, struct pkb *pkb, const struct ip4_out *o, u
 	}
 	rt.mtu = mtu;
 	err = ip4_finish_output(st, pkb, &rt);
-	/* A local sender learns of a full queue or an ARP failure later, as in Linux. */
-	return err == -EMSGSIZE ? err : 0;
+	/* A packet waiting for ARP counts as sent (neigh_resolve_output()); a full device
+	 * queue is told at once, as the qdisc's NET_XMIT_DROP reaches ip_local_out()'s
+	 * caller (TCP enters CWR, UDP counts SndbufErrors, ping says ENOBUFS). */
+	return err == -EMSGSIZE || err == -ENOBUFS ? err : 0;
 }

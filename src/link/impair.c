@@ -144,22 +144,22 @@ static void impair_schedule(struct impair *imp, struct pkb *p, uint64_t t, uint6
 	imp->last_release_ns = t;
 }
 
-/* Steps 4-6 for one packet (after loss/dup/corrupt). */
-static void impair_time(struct impair *imp, struct pkb *p, uint64_t now, bool may_reorder)
+/* Steps 4-6 for one packet (after loss/dup/corrupt). -ENOBUFS when the queue was full. */
+static int impair_time(struct impair *imp, struct pkb *p, uint64_t now, bool may_reorder)
 {
 	uint64_t t;
 
 	if (imp->q.len >= imp->limit) {
 		imp->stats.queue_drops++;
 		pkb_free(p);
-		return;
+		return -ENOBUFS;
 	}
 	if (may_reorder && !imp->parked && rng_chance(&imp->rng, imp->cfg.reorder_pct)) {
 		imp->stats.reordered++;
 		imp->parked = p;
 		imp->parked_until_ns = now + ((uint64_t)imp->cfg.delay_us + imp->cfg.jitter_us) *
 				       NS_PER_US + IMPAIR_REORDER_HOLD_NS;
-		return;
+		return 0;
 	}
 	t = impair_when(imp, p, now);
 	impair_schedule(imp, p, t, now);
@@ -171,6 +171,7 @@ static void impair_time(struct impair *imp, struct pkb *p, uint64_t now, bool ma
 		imp->parked = NULL;
 		impair_schedule(imp, h, impair_when(imp, h, now), now);
 	}
+	return 0;
 }
 
 static void impair_corrupt(struct impair *imp, struct pkb **pp)
@@ -189,16 +190,17 @@ static void impair_corrupt(struct impair *imp, struct pkb **pp)
 	imp->stats.corrupted++;
 }
 
-void impair_input(struct impair *imp, struct pkb *pkb)
+int impair_input(struct impair *imp, struct pkb *pkb)
 {
 	uint64_t now = stack_now_ns(imp->st);
 	struct pkb *dup = NULL;
+	int err = 0;
 
 	imp->stats.in++;
 	if (rng_chance(&imp->rng, imp->cfg.loss_pct)) {
 		imp->stats.lost++;
 		pkb_free(pkb);
-		return;
+		return 0;
 	}
 	if (rng_chance(&imp->rng, imp->cfg.dup_pct)) {
 		dup = pkb_copy(pkb);
@@ -207,13 +209,14 @@ void impair_input(struct impair *imp, struct pkb *pkb)
 	}
 	impair_corrupt(imp, &pkb);
 	if (pkb)
-		impair_time(imp, pkb, now, true);
+		err = impair_time(imp, pkb, now, true);
 	if (dup) {
 		impair_corrupt(imp, &dup);
 		if (dup)
 			impair_time(imp, dup, now, true);
 	}
 	impair_rearm(imp);
+	return err;
 }
 
 static void impair_timer_fn(void *arg)

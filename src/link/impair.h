@@ -17,7 +17,8 @@
  *                microseconds). Jitter never reorders: a packet leaves no earlier than
  *                the one before it (use reorder for that).
  *   6. limit     a packet that would make more than queue_limit (0 = 1000) packets wait
- *                is dropped at the tail.
+ *                is dropped at the tail, and the caller is told (-ENOBUFS; on transmit
+ *                netdev_xmit() returns it to the IP layer and the sender).
  * A packet with nothing to wait for leaves synchronously; otherwise one timer per engine
  * (per device and direction) releases due packets in order. */
 #ifndef IPS_LINK_IMPAIR_H
@@ -74,8 +75,12 @@ struct impair *impair_new(struct ips_stack *st, const struct ips_impair *cfg, st
 void impair_free(struct impair *imp);
 /* Drop every waiting packet (device down: Linux resets the qdisc). */
 void impair_purge(struct impair *imp);
-/* Offer one packet. Consumes pkb: released now (imp->out), later, or dropped. */
-void impair_input(struct impair *imp, struct pkb *pkb);
+/* Offer one packet. Consumes pkb: released now (imp->out), later, or dropped. Returns
+ * -ENOBUFS when it was dropped because the queue was full (step 6), as netem's enqueue
+ * answers NET_XMIT_DROP, so that a local sender learns it (Linux's TCP then enters CWR
+ * and keeps the segment unsent); 0 otherwise -- random loss is silent (netem returns
+ * NET_XMIT_SUCCESS | __NET_XMIT_BYPASS), and a duplicate's fate is not reported. */
+int impair_input(struct impair *imp, struct pkb *pkb);
 /* Packets waiting (held-back one included). */
 uint32_t impair_queued(const struct impair *imp);
 

@@ -161,9 +161,10 @@ void netdev_rx(struct netdev *dev, struct pkb *pkb)
 	pkb->tstamp_ns = stack_now_ns(dev->st);
 	if (dev->pcap)
 		pcap_dev_capture(dev, pkb);
-	if (dev->rx_impair)
-		impair_input(dev->rx_impair, pkb);
-	else
+	if (dev->rx_impair) {
+		if (impair_input(dev->rx_impair, pkb))
+			dev->rx_dropped++;	/* its queue was full */
+	} else
 		netdev_rx_deliver(dev, pkb);
 }
 
@@ -206,10 +207,16 @@ int netdev_xmit(struct netdev *dev, struct pkb *pkb)
 		return -ENOBUFS;
 	}
 	pkb->dev = dev;
-	if (dev->tx_impair)
-		impair_input(dev->tx_impair, pkb);
-	else
-		netdev_xmit_wire(dev, pkb);
+	if (dev->tx_impair) {
+		/* A full transmit queue drops the frame (Linux: the qdisc's drop, shown by
+		 * `tc -s qdisc`; here the device's tx_dropped) and tells the sender. */
+		int err = impair_input(dev->tx_impair, pkb);
+
+		if (err)
+			dev->tx_dropped++;
+		return err;
+	}
+	netdev_xmit_wire(dev, pkb);
 	return 0;
 }
 

@@ -83,7 +83,9 @@ void netdev_unregister(struct netdev *dev);
 /* A frame arrived on dev (pkb->data at the link header, or at the IP header for
  * LOOPBACK/RAWIP devices). Consumes pkb. Lock held. */
 void netdev_rx(struct netdev *dev, struct pkb *pkb);
-/* Send a complete frame on dev, through impairment and capture. Consumes pkb. */
+/* Send a complete frame on dev, through impairment and capture. Consumes pkb. 0, or
+ * -ENETDOWN, -ENOBUFS (no memory, or the transmit impairment's queue was full: the
+ * frame is dropped, as a qdisc's NET_XMIT_DROP). */
 int netdev_xmit(struct netdev *dev, struct pkb *pkb);
 
 int netdev_set_up(struct netdev *dev, bool up);

@@ -809,9 +809,9 @@ static int udp_send_datagram(struct sock *sk, const struct udp_flow *fl, const u
 		err = udp_xmit_one(sk, fl, data, len, false);
 	}
 	if (err == -ENOBUFS) {
+		/* not sent (udp_send_skb: no OutDatagrams), silent unless IP_RECVERR */
 		UDP_INC(st, lite, SndbufErrors);
-		if (!sk->recverr)
-			err = 0;
+		return sk->recverr ? err : 0;
 	}
 	if (!err)
 		UDP_INC(st, lite, OutDatagrams);

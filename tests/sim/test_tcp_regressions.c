@@ -13,6 +13,8 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "core/stack.h"
+#include "link/netdev.h"
 #include "support/support.h"
 #include "test.h"
 #include "transport/tcp.h"
@@ -218,6 +220,54 @@ TEST(teardown_stack_free_with_open_sockets_and_data)
 	CHECK_EQ(ips_close(c), 0);
 	CHECK_EQ(ips_close(s), 0);
 	CHECK_EQ(ips_close(l), 0);
+}
+
+/* ---- A full device queue is told to the sender ----
+ * A link's transmit queue (the impairment engine's, netem's limit of 1000 packets) that
+ * is full drops the frame, counts it in the device's tx_dropped and tells the sender at
+ * once, as a qdisc's NET_XMIT_DROP reaches ip_local_out()'s caller in Linux: UDP counts
+ * SndbufErrors (and says ENOBUFS only with IP_RECVERR), TCP does not count the segment
+ * as sent. The drops used to be silent and counted nowhere. */
+static uint64_t dev_drops(ips_stack *st, const char *ifname, bool tx)
+{
+	struct netdev *dev = stack_dev_by_name(st, ifname);
+
+	return dev ? (tx ? dev->tx_dropped : dev->rx_dropped) : UINT64_MAX;
+}
+
+TEST(full_tx_queue_drop_is_counted_and_reported)
+{
+	struct ips_link_config cfg = { .impair = { .delay_us = 1000, .queue_limit = 10 } };
+	ips_world *w = ips_world_new(21);
+	ips_stack *a, *b;
+	struct sockaddr_in dst = sin4("10.0.0.2", 9);
+	int one = 1, u;
+
+	ASSERT_EQ(two_hosts(w, &a, &b, &cfg), 0);
+	ips_stack_enter(a);
+	u = ips_socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT(u >= 0);
+	CHECK_EQ(ips_sendto(u, "x", 1, 0, SA(dst), sizeof(dst)), 1);	/* resolves ARP */
+	ips_world_run_for(w, SEC(1));
+	/* 15 datagrams in one instant: 10 wait in the queue, 5 are dropped */
+	for (int i = 0; i < 15; i++)
+		CHECK_EQ(ips_sendto(u, "x", 1, 0, SA(dst), sizeof(dst)), 1);
+	CHECK_EQ(dev_drops(a, "eth0", true), 5);
+	CHECK_EQ(test_counter(a, "UdpSndbufErrors"), 5);
+	CHECK_EQ(test_counter(a, "UdpOutDatagrams"), 11);
+	/* with IP_RECVERR the sender hears ENOBUFS */
+	CHECK_EQ(ips_setsockopt(u, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)), 0);
+	CHECK_EQ(ips_sendto(u, "x", 1, 0, SA(dst), sizeof(dst)), -1);
+	CHECK_EQ(errno, ENOBUFS);
+	CHECK_EQ(dev_drops(a, "eth0", true), 6);
+	ips_world_run_for(w, SEC(1));
+	CHECK_EQ(test_counter(b, "UdpNoPorts"), 11);
+	ips_close(u);
+	ips_stack_enter(NULL);
+	ips_world_run_for(w, SEC(1));
+	CHECK_EQ(ips_stack_pkb_outstanding(a), 0);
+	CHECK_EQ(ips_stack_pkb_outstanding(b), 0);
+	ips_world_free(w);
 }
 
 TEST_MAIN

@@ -130,8 +130,8 @@ TEST(loss_rate_within_bounds)
 	stack_setup(&st, 1);
 	struct impair *imp = impair_new(&st, &c, NULL, sink);
 
-	for (uint32_t i = 0; i < N; i++)
-		impair_input(imp, mkpkt(&st, i, 60));
+	for (uint32_t i = 0; i < N; i++)	/* random loss is silent (netem: success) */
+		CHECK_EQ(impair_input(imp, mkpkt(&st, i, 60)), 0);
 	CHECK(within((double)imp->stats.lost, N, 5));
 	CHECK_EQ(nrecs + imp->stats.lost, N);
 	/* Nothing to wait for: every survivor left synchronously, in order. */
@@ -364,8 +364,8 @@ TEST(default_queue_limit_is_1000)
 	stack_setup(&st, 9);
 	struct impair *imp = impair_new(&st, &c, NULL, sink);
 
-	for (uint32_t i = 0; i < 1005; i++)
-		impair_input(imp, mkpkt(&st, i, 60));
+	for (uint32_t i = 0; i < 1005; i++)	/* the sender is told of a full queue */
+		CHECK_EQ(impair_input(imp, mkpkt(&st, i, 60)), i < 1000 ? 0 : -ENOBUFS);
 	CHECK_EQ(imp->stats.queue_drops, 5);
 	CHECK_EQ(impair_queued(imp), 1000);
 	impair_free(imp);	/* drops what waits */
