@@ -317,6 +317,13 @@ struct tcp_sock *tcp_create_child(struct tcp_sock *lsk, struct tcp_req *req, str
 	if (tp->ack.rcv_mss > TCP_MSS_DEFAULT)
 		tp->ack.rcv_mss = TCP_MSS_DEFAULT;
 	tp->state = TCP_SYN_RECV;
+	/* Linux tcp_check_req() -> tcp_synack_rtt_meas(): the SYN-ACK's RTT from its send
+	 * time when it went only once (Karn), timestamps or not */
+	if (!req->num_retrans && req->synack_us) {
+		long rtt_us = (long)(tcp_now_us(st) - req->synack_us);
+
+		tcp_ack_update_rtt(tp, FLAG_SYN_ACKED, rtt_us, -1, rtt_us);
+	}
 	if (tp->keepalive_on)
 		tcp_reset_keepalive_timer(tp, tcp_keepalive_time_ms(tp));
 	MIB_INC(st, TcpPassiveOpens);
