@@ -996,21 +996,23 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 			continue;
 		}
 		avail = cb->end_seq - seq;
-		/* Stop at the urgent mark: the byte is read out of band (or inline). Once
-		 * read by MSG_OOB (state 2) it is still skipped here, as Linux, whose
+		/* Stop at the urgent mark, with SO_OOBINLINE too (Linux tcp_recvmsg_locked):
+		 * a read ends before it and the next one starts there. Without OOBINLINE the
+		 * byte is skipped, also once read by MSG_OOB (state 2), as Linux, whose
 		 * urg_data stays set until copied_seq passes urg_seq. */
-		if (tp->urg_state && !tp->oobinline) {
+		if (tp->urg_state) {
 			if (seq == tp->urg_data_seq) {
 				if (copied)
 					break;
-				seq++;		/* skip the urgent byte */
-				if (!peek) {
-					tp->copied_seq = seq;
+				if (!tp->oobinline) {
+					seq++;		/* skip the urgent byte */
+					if (!peek)
+						tp->copied_seq = seq;
+					continue;
 				}
-				continue;
-			}
-			if (between(tp->urg_data_seq, seq, seq + avail - 1))
+			} else if (between(tp->urg_data_seq, seq, seq + avail - 1)) {
 				avail = tp->urg_data_seq - seq;
+			}
 		}
 		while (avail && vi < iovcnt) {
 			size_t room = iov[vi].iov_len - voff;
@@ -1028,7 +1030,7 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 				voff = 0;
 			}
 		}
-		if (tp->urg_state && seq == tp->urg_data_seq && !tp->oobinline)
+		if (tp->urg_state && seq == tp->urg_data_seq)
 			break;
 		if (avail)
 			break;
@@ -1048,7 +1050,7 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 	if (peek)
 		return (ssize_t)copied;
 	tp->copied_seq = seq;
-	if (tp->urg_state == 2 && after(seq, tp->urg_data_seq))
+	if (tp->urg_state && tp->urg_state != 3 && after(seq, tp->urg_data_seq))
 		tp->urg_state = 0;
 	/* free fully read segments */
 	while (tp->rcvq.head && !before(seq, TCP_RCB(tp->rcvq.head)->end_seq)) {
