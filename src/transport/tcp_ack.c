@@ -635,8 +635,13 @@ int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag)
 		}
 		goto old_ack;
 	}
-	if (after(ack, tp->snd_nxt))
-		return -1;	/* RFC 9293 3.10.7.4: ACK of unsent data */
+	if (after(ack, tp->snd_nxt)) {
+		/* RFC 5961 5.2 / RFC 9293 3.10.7.4: an ACK of unsent data is dropped and
+		 * answered with a (rate-limited) challenge ACK, as Linux 6.18's tcp_ack() */
+		if (!(flag & FLAG_NO_CHALLENGE_ACK))
+			tcp_send_challenge_ack(tp);
+		return -1;
+	}
 	if (after(ack, prior_snd_una)) {
 		flag |= FLAG_SND_UNA_ADVANCED;
 		tp->retransmits = 0;
