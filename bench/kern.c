@@ -110,6 +110,16 @@ static void set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* The congestion control a kernel TCP socket ended up with, for the record. */
+static void note_cc(int fd, struct bench_result *r)
+{
+	char cc[16] = "";
+	socklen_t len = sizeof(cc) - 1;
+
+	getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &len);
+	snprintf(r->note, sizeof(r->note), "congestion control %s", cc);
+}
+
 /* ---- tcp_bulk_lo, tcp_bulk_1500, tcp_bulk_tap (kernel<->kernel) ---- */
 
 struct bulk_rx {
@@ -153,6 +163,7 @@ int kern_tcp_bulk(const struct bench_opts *o, struct bench_result *r)
 	uint64_t sent = 0;
 
 	pthread_create(&th, NULL, bulk_rx_main, &rx);
+	note_cc(cfd, r);
 	while (sent < limit && bench_now_ns() < deadline) {
 		ssize_t n = write(cfd, buf, BULK_WRITE);
 
@@ -175,6 +186,7 @@ int kern_tcp_bulk(const struct bench_opts *o, struct bench_result *r)
 	free(buf);
 	return 0;
 }
+
 
 /* ---- tcp_rr_64: both threads pinned to one core ---- */
 
