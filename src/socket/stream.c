@@ -780,9 +780,10 @@ static bool close_ready(struct sock *sk, void *arg)
 }
 
 /* tcp_close()'s sk_stream_wait_close(): with SO_LINGER and a time, a blocking close()
- * waits until the FIN is acknowledged or the time is up. The FIN goes out first by
- * shutdown(SHUT_WR) (unless unread data makes the close a RST: then there is nothing to
- * wait for); tcp_close() then finds the connection half-closed and carries on. */
+ * waits until the FIN is acknowledged (so every byte before it) or the time is up. The
+ * FIN goes out first by shutdown(SHUT_WR) unless it already has (unless unread data
+ * makes the close a RST: then there is nothing to wait for); tcp_close() then finds the
+ * connection half-closed and carries on. */
 void stream_close(struct sock *sk)
 {
 	struct ips_stack *st = sk->st;
@@ -792,9 +793,11 @@ void stream_close(struct sock *sk)
 		return;
 	stack_lock(st);
 	tp = TP(sk);
-	if (tp && sk->linger && sk->linger_sec > 0 && !sk->nonblock &&
-	    tcpf(tcp_sock_state(tp), F(TCP_ESTABLISHED) | F(TCP_CLOSE_WAIT)) && inq(tp) == 0) {
-		tcp_shutdown(tp, SHUT_WR);
+	if (tp && sk->linger && sk->linger_sec > 0 && !sk->nonblock && inq(tp) == 0 &&
+	    tcpf(tcp_sock_state(tp), F(TCP_ESTABLISHED) | F(TCP_CLOSE_WAIT) | F(TCP_FIN_WAIT1) |
+					     F(TCP_CLOSING) | F(TCP_LAST_ACK))) {
+		if (tcpf(tcp_sock_state(tp), F(TCP_ESTABLISHED) | F(TCP_CLOSE_WAIT)))
+			tcp_shutdown(tp, SHUT_WR);
 		sock_wait(sk, close_ready, NULL, (int64_t)sk->linger_sec * (int64_t)NS_PER_SEC,
 			  "close");
 	}

@@ -404,4 +404,33 @@ TEST(tcp_unconnected_socket_errors)
 	finish(w, st, NULL);
 }
 
+TEST(tcp_linger_with_time_waits_for_the_ack)
+{
+	ips_world *w = ips_world_new(8);
+	ips_stack *a, *b;
+	int c, s, l;
+	static char big[200000], got[200000];
+	struct linger lg = { 1, 30 };
+
+	pair(w, &a, &b, &c, &s, &l);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	/* The receiver reads nothing yet: close() must wait until the data and the FIN are
+	 * acknowledged, which needs the receive window, so read in a second world step. */
+	CHECK_EQ(ips_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	long n = ips_send(c, big, 60000, 0);
+
+	CHECK_EQ(n, 60000);
+	uint64_t t0 = ips_world_now_ns(w);
+
+	CHECK_EQ(ips_close(c), 0);
+	CHECK(ips_world_now_ns(w) > t0);	/* it ran the world until acknowledged */
+	CHECK_EQ(ips_recv(s, got, sizeof(got), MSG_WAITALL | MSG_DONTWAIT), 60000);
+	CHECK_MEM(got, big, 60000);
+	CHECK_EQ(ips_recv(s, got, sizeof(got), 0), 0);
+	ips_close(s);
+	ips_close(l);
+	finish(w, a, b);
+}
+
 TEST_MAIN
