@@ -143,6 +143,7 @@ struct tcp_sock *tcp_sock_alloc(struct ips_stack *st)
 	tp->reordering = (uint32_t)s->tcp_reordering;
 	tp->rack.reo_wnd_steps = 1;
 	tp->rcvbuf = (uint32_t)s->tcp_rmem[1];
+	tp->scaling_ratio = TCP_DEFAULT_SCALING_RATIO;
 	tp->sndbuf = (uint32_t)s->tcp_wmem[1];
 	tp->pmtudisc = IP_PMTUDISC_WANT;
 	tp->rcvlowat = 1;
@@ -309,21 +310,50 @@ void tcp_write_err(struct tcp_sock *tp)
 	MIB_INC(tp->st, TcpExtTCPAbortOnTimeout);
 }
 
-/* ---- Buffer space (Linux tcp_win_from_space with the default scaling ratio of 1/2) */
+/* ---- Buffer space (Linux tcp_win_from_space/tcp_space_from_win: the window a buffer
+ * holds is scaling_ratio/256 of it; 1/2 until tcp_measure_rcv_mss() learns the ratio of
+ * payload to buffer size from a full-sized segment) */
 
-uint32_t tcp_win_from_space(int space)
+uint32_t tcp_win_from_space(const struct tcp_sock *tp, int space)
 {
-	return space <= 0 ? 0 : (uint32_t)space - ((uint32_t)space >> 1);
+	return space <= 0 ? 0 : (uint32_t)(((uint64_t)space * tp->scaling_ratio) >> TCP_RMEM_TO_WIN_SCALE);
+}
+
+uint32_t tcp_space_from_win(const struct tcp_sock *tp, uint32_t win)
+{
+	return (uint32_t)(((uint64_t)win << TCP_RMEM_TO_WIN_SCALE) / tp->scaling_ratio);
 }
 
 int tcp_full_space(const struct tcp_sock *tp)
 {
-	return (int)tcp_win_from_space((int)tp->rcvbuf);
+	return (int)tcp_win_from_space(tp, (int)tp->rcvbuf);
 }
 
 int tcp_space(const struct tcp_sock *tp)
 {
-	return (int)tcp_win_from_space((int)tp->rcvbuf - (int)tp->rmem_alloc);
+	return (int)tcp_win_from_space(tp, (int)tp->rcvbuf - (int)tp->rmem_alloc);
+}
+
+/* Linux tcp_set_window_clamp() (for a non-zero clamp): a lower clamp lowers
+ * rcv_ssthresh, a higher one lets it reach the current window. */
+void tcp_set_window_clamp(struct tcp_sock *tp, uint32_t val)
+{
+	uint32_t old = tp->window_clamp;
+
+	if (val < TCP_SOCK_MIN_RCVBUF / 2)
+		val = TCP_SOCK_MIN_RCVBUF / 2;
+	if (tp->user_window_clamp && val > tp->user_window_clamp)
+		val = tp->user_window_clamp;
+	tp->window_clamp = val;
+	if (val < old) {
+		if (tp->rcv_ssthresh > val)
+			tp->rcv_ssthresh = val;
+	} else {
+		uint32_t n = tp->rcv_wnd < val ? tp->rcv_wnd : val;
+
+		if (n > tp->rcv_ssthresh)
+			tp->rcv_ssthresh = n;
+	}
 }
 
 /* Linux tcp_select_initial_window(). */
@@ -393,7 +423,6 @@ void tcp_init_buffer_space(struct tcp_sock *tp)
 	uint32_t maxwin;
 
 	tcp_sndbuf_expand(tp);
-	tp->rcvq_space.space = tp->rcv_wnd < 10 * tp->advmss ? tp->rcv_wnd : 10 * tp->advmss;
 	tp->rcvq_space.time_us = tcp_now_us(tp->st);
 	tp->rcvq_space.seq = tp->copied_seq;
 	maxwin = (uint32_t)tcp_full_space(tp);
@@ -405,10 +434,18 @@ void tcp_init_buffer_space(struct tcp_sock *tp)
 			tp->window_clamp = w > 4 * tp->advmss ? w : 4 * tp->advmss;
 		}
 	}
+	/* Force reservation of one segment. */
+	if (s->tcp_app_win && tp->window_clamp > 2 * tp->advmss &&
+	    tp->window_clamp + tp->advmss > maxwin)
+		tp->window_clamp = maxwin - tp->advmss > 2 * tp->advmss ? maxwin - tp->advmss
+									 : 2 * tp->advmss;
 	if (tp->user_window_clamp && tp->window_clamp > tp->user_window_clamp)
 		tp->window_clamp = tp->user_window_clamp;
 	if (tp->rcv_ssthresh > tp->window_clamp)
 		tp->rcv_ssthresh = tp->window_clamp;
+	tp->rcvq_space.space = tp->rcv_ssthresh < tp->rcv_wnd ? tp->rcv_ssthresh : tp->rcv_wnd;
+	if (tp->rcvq_space.space > TCP_INIT_CWND * tp->advmss)
+		tp->rcvq_space.space = TCP_INIT_CWND * tp->advmss;
 	tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
 }
 
@@ -434,12 +471,12 @@ void tcp_rcv_space_adjust(struct tcp_sock *tp)
 		uint64_t rcvbuf;
 
 		rcvwin += grow << 1;
-		rcvbuf = rcvwin * 2;	/* space from window at the 1/2 scaling ratio */
+		rcvbuf = tcp_space_from_win(tp, rcvwin > UINT32_MAX ? UINT32_MAX : (uint32_t)rcvwin);
 		if (rcvbuf > (uint64_t)s->tcp_rmem[2])
 			rcvbuf = (uint64_t)s->tcp_rmem[2];
 		if (rcvbuf > tp->rcvbuf) {
 			tp->rcvbuf = (uint32_t)rcvbuf;
-			tp->window_clamp = tcp_win_from_space((int)rcvbuf);
+			tp->window_clamp = tcp_win_from_space(tp, (int)rcvbuf);
 			if (tp->user_window_clamp && tp->window_clamp > tp->user_window_clamp)
 				tp->window_clamp = tp->user_window_clamp;
 		}

@@ -130,14 +130,26 @@ static bool tcp_in_quickack_mode(const struct tcp_sock *tp)
 	return tp->ack.quick && tp->ack.pingpong < tp->st->sysctl.ip.tcp_pingpong_thresh;
 }
 
-/* Linux tcp_measure_rcv_mss(). */
-static void tcp_measure_rcv_mss(struct tcp_sock *tp, const struct tcp_seg *seg)
+/* Linux tcp_measure_rcv_mss(). A full-sized segment of a new size also sets the
+ * scaling ratio (payload per byte of buffer) and the window clamp that follows. */
+static void tcp_measure_rcv_mss(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t truesize)
 {
 	uint32_t lss = tp->ack.last_seg_size;
 	uint32_t len = seg->len;
 
 	tp->ack.last_seg_size = 0;
 	if (len >= tp->ack.rcv_mss) {
+		if (len != tp->ack.rcv_mss && truesize) {
+			uint64_t val = ((uint64_t)len << TCP_RMEM_TO_WIN_SCALE) / truesize;
+			uint8_t old = tp->scaling_ratio;
+
+			tp->scaling_ratio = (uint8_t)(val ? (val > 255 ? 255 : val) : 1);
+			if (old != tp->scaling_ratio) {
+				tcp_set_window_clamp(tp, tcp_win_from_space(tp, (int)tp->rcvbuf));
+				if (tp->window_clamp < tp->rcvq_space.space)
+					tp->rcvq_space.space = tp->window_clamp;
+			}
+		}
 		tp->ack.rcv_mss = len < tp->advmss ? len : tp->advmss;
 		tp->ack.pending &= (uint8_t)~ICSK_ACK_PUSHED;
 	} else {
@@ -193,22 +205,54 @@ static void tcp_rcv_rtt_measure(struct tcp_sock *tp, const struct tcp_seg *seg)
 	}
 }
 
-static void tcp_grow_window(struct tcp_sock *tp)
+/* Linux __tcp_grow_window(): a segment with more overhead than the ratio allows still
+ * grows rcv_ssthresh while it is small against tcp_rmem[2]. */
+static uint32_t __tcp_grow_window(const struct tcp_sock *tp, uint32_t len, uint32_t truesize)
 {
-	if (tp->rcv_ssthresh < tp->window_clamp && (int)tp->rcv_ssthresh < tcp_space(tp)) {
-		uint32_t v = tp->rcv_ssthresh + 2 * tp->advmss;
+	uint32_t ts = tcp_win_from_space(tp, (int)truesize) >> 1;
+	uint32_t window = tcp_win_from_space(tp, tp->st->sysctl.ip.tcp_rmem[2]) >> 1;
 
-		tp->rcv_ssthresh = v < tp->window_clamp ? v : tp->window_clamp;
+	while (tp->rcv_ssthresh <= window) {
+		if (ts <= len)
+			return 2 * tp->ack.rcv_mss;
+		ts >>= 1;
+		window >>= 1;
+	}
+	return 0;
+}
+
+/* Linux tcp_grow_window(): slow start of the offered window, by twice the segment
+ * (at least two advertised MSS) up to min(window_clamp, free space). */
+static void tcp_grow_window(struct tcp_sock *tp, uint32_t len, uint32_t truesize)
+{
+	int space = tcp_space(tp);
+	int room = (int)(tp->window_clamp < (uint32_t)(space > 0 ? space : 0) ? tp->window_clamp
+										 : (uint32_t)space) -
+		   (int)tp->rcv_ssthresh;
+	uint32_t incr;
+
+	if (room <= 0)
+		return;
+	if (tcp_win_from_space(tp, (int)truesize) <= len)
+		incr = 2 * tp->advmss;
+	else
+		incr = __tcp_grow_window(tp, len, truesize);
+	if (incr) {
+		if (incr < 2 * len)
+			incr = 2 * len;
+		tp->rcv_ssthresh += incr < (uint32_t)room ? incr : (uint32_t)room;
+		tp->ack.quick |= 1;
 	}
 }
 
-/* Linux tcp_event_data_recv(): delayed-ACK engine bookkeeping. */
-static void tcp_event_data_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
+/* Linux tcp_event_data_recv(): delayed-ACK engine bookkeeping (after the segment was
+ * queued and charged; truesize is its buffer's). */
+static void tcp_event_data_recv(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t truesize)
 {
 	uint64_t now = stack_now_ms(tp->st);
 
 	tp->ack.pending |= ICSK_ACK_SCHED;
-	tcp_measure_rcv_mss(tp, seg);
+	tcp_measure_rcv_mss(tp, seg, truesize);
 	tcp_rcv_rtt_measure(tp, seg);
 	if (!tp->ack.ato_ms) {
 		tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
@@ -234,7 +278,7 @@ static void tcp_event_data_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tp->ecn_flags |= 2;
 	}
 	if (seg->len >= 128)
-		tcp_grow_window(tp);
+		tcp_grow_window(tp, seg->len, truesize);
 }
 
 void tcp_data_ready(struct tcp_sock *tp)
@@ -438,9 +482,13 @@ queue_and_out:
 			pkb_free(p);
 			return;
 		}
-		if (seg->len)
-			tcp_event_data_recv(tp, seg);
-		tcp_queue_rcv(tp, p, seq, dend);
+		{
+			uint32_t truesize = (uint32_t)pkb_truesize(p);
+
+			tcp_queue_rcv(tp, p, seq, dend);
+			if (seg->len)
+				tcp_event_data_recv(tp, seg, truesize);
+		}
 		tp->rcv_nxt = dend + (fin ? 1 : 0);
 		if (fin)
 			tcp_fin_received(tp);
