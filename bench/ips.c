@@ -165,6 +165,7 @@ struct bulk_run {
 	int cfd, sfd;
 	uint64_t limit;
 	double time_s;
+	uint64_t writes;		/* write() calls that took something */
 };
 
 /* The send/receive loop shared by the memlink and TAP cases. */
@@ -193,8 +194,10 @@ static int bulk_loop(struct bulk_run *b, struct bench_result *r, uint64_t *sent_
 				want = (size_t)(b->limit - sent);
 			ssize_t n = ips_write(b->cfd, wbuf, want);
 
-			if (n > 0)
+			if (n > 0) {
 				sent += (uint64_t)n;
+				b->writes++;
+			}
 			else if (n < 0 && errno != EAGAIN)
 				break;
 		}
@@ -262,7 +265,8 @@ int ips_tcp_bulk_memlink(const struct bench_opts *o, struct bench_result *r, uin
 	if (rc < 0)
 		NA(r, "TCP bulk transfer did not finish (sent %llu bytes, got %llu)",
 		   (unsigned long long)sent, (unsigned long long)r->bytes);
-	snprintf(r->note, sizeof(r->note), "memlink mtu %u", mtu);
+	snprintf(r->note, sizeof(r->note), "memlink mtu %u, %.1f KiB taken per write()", mtu,
+		 run.writes ? (double)sent / (double)run.writes / 1024 : 0.0);
 	for (int i = 0; i < 100 && (ips_stack_pkb_outstanding(a) || ips_stack_pkb_outstanding(b)); i++)
 		pump(a, b);
 	ips_stack_free(a);
