@@ -157,7 +157,7 @@ static void tcp_end_cwnd_reduction(struct tcp_sock *tp)
 		tp->cc->cwnd_event(tp, CA_EVENT_COMPLETE_CWR);
 }
 
-static void tcp_enter_cwr(struct tcp_sock *tp)
+void tcp_enter_cwr(struct tcp_sock *tp)
 {
 	tp->prior_ssthresh = 0;
 	if (tp->ca_state < TCP_CA_CWR) {

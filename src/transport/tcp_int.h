@@ -35,9 +35,6 @@
 #define TCP_FIN_TIMEOUT_MAX_S	120
 #define TCP_OLEN_TS_ALIGNED	12
 #define TCP_REO_WND_STEPS_MAX	256
-#define TCP_RMEM_TO_WIN_SCALE	8
-#define TCP_DEFAULT_SCALING_RATIO (1 << (TCP_RMEM_TO_WIN_SCALE - 1))
-#define TCP_SOCK_MIN_RCVBUF	2304	/* SOCK_MIN_RCVBUF */
 
 /* sequence arithmetic, RFC 9293 3.4 */
 static inline bool before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -233,7 +230,6 @@ struct tcp_sock {
 	uint32_t pushed_seq;
 	uint32_t rcv_nxt, rcv_wup, rcv_wnd, copied_seq, rcv_ssthresh, window_clamp;
 	uint32_t user_window_clamp;
-	uint8_t scaling_ratio;		/* window per byte of buffer, /256 (Linux scaling_ratio) */
 	uint32_t urg_data_seq;		/* seq of the urgent byte when urg_state */
 	uint8_t urg_state;		/* 0 none, 1 pending (not yet read), 2 read */
 	uint8_t urg_byte;
@@ -433,9 +429,7 @@ void tcp_write_err(struct tcp_sock *tp);	/* timed out */
 struct tcp_sock *tcp_sock_alloc(struct ips_stack *st);
 void tcp_sock_destroy(struct tcp_sock *tp);
 void tcp_init_buffer_space(struct tcp_sock *tp);
-uint32_t tcp_win_from_space(const struct tcp_sock *tp, int space);
-uint32_t tcp_space_from_win(const struct tcp_sock *tp, uint32_t win);
-void tcp_set_window_clamp(struct tcp_sock *tp, uint32_t val);
+uint32_t tcp_win_from_space(int space);
 int tcp_full_space(const struct tcp_sock *tp);
 int tcp_space(const struct tcp_sock *tp);
 void tcp_select_initial_window(struct tcp_sock *tp, int space, uint32_t mss, uint32_t *rcv_wnd,
@@ -571,6 +565,7 @@ void tcp_set_rto(struct tcp_sock *tp);
 void tcp_update_pacing(struct tcp_sock *tp);
 void tcp_enter_loss(struct tcp_sock *tp);
 void tcp_init_cwnd_reduction(struct tcp_sock *tp);
+void tcp_enter_cwr(struct tcp_sock *tp);	/* tcp_ack.c: local congestion, ECE */
 int tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg *seg);
 void tcp_data_ready(struct tcp_sock *tp);
 void tcp_parse_seg_opts(struct ips_stack *st, struct tcp_seg *seg);

@@ -283,6 +283,10 @@ int tcp_transmit(struct tcp_sock *tp, struct tcp_txrec *rec, uint32_t seq, uint3
 	}
 	if (flags & WIRE_TCP_ACK)
 		tcp_event_ack_sent(tp);
+	/* A device queue that was full (netem's NET_XMIT_DROP, -ENOBUFS here) is local
+	 * congestion: __tcp_transmit_skb() enters CWR. */
+	if (err == -ENOBUFS)
+		tcp_enter_cwr(tp);
 	if (err == -EMSGSIZE && mtu)
 		tcp_mtu_reduced(tp, mtu);
 	(void)rec;
@@ -690,7 +694,10 @@ static void tcp_event_data_sent(struct tcp_sock *tp)
 		tp->ack.pingpong++;
 }
 
-/* Send one new segment [snd_nxt, snd_nxt+len) (+FIN). */
+/* Send one new segment [snd_nxt, snd_nxt+len) (+FIN). When the transmission fails (a
+ * full device queue, no route, no memory) the segment was not sent: as in Linux's
+ * tcp_write_xmit(), whose skb stays at the send head when tcp_transmit_skb() fails,
+ * nothing is recorded, snd_nxt stays, and the caller stops sending. */
 static int tcp_send_new(struct tcp_sock *tp, uint32_t len, bool fin)
 {
 	struct tcp_txrec *r = calloc(1, sizeof(*r));
@@ -705,7 +712,6 @@ static int tcp_send_new(struct tcp_sock *tp, uint32_t len, bool fin)
 	if (fin) {
 		r->tcp_flags |= WIRE_TCP_FIN;
 		flags |= WIRE_TCP_FIN;
-		tp->fin_sent = true;
 	}
 	/* PSH on the last segment of what the application wrote (tcp_mark_push), or when
 	 * half a window went without one (forced_push) */
@@ -715,6 +721,15 @@ static int tcp_send_new(struct tcp_sock *tp, uint32_t len, bool fin)
 		tp->pushed_seq = r->seq + len;
 	}
 	r->xmit_us = r->first_us = tcp_now_us(tp->st);
+	if (len)
+		tcp_event_data_sent(tp);
+	err = tcp_transmit(tp, r, r->seq, len, flags, false);
+	if (err < 0) {
+		free(r);
+		return err;
+	}
+	if (fin)
+		tp->fin_sent = true;
 	r->prev = tp->rtx_tail;
 	if (tp->rtx_tail)
 		tp->rtx_tail->next = r;
@@ -722,14 +737,10 @@ static int tcp_send_new(struct tcp_sock *tp, uint32_t len, bool fin)
 		tp->rtx_head = r;
 	tp->rtx_tail = r;
 	tcp_rtx_tsorted_touch(tp, r);
-	if (len) {
-		tcp_event_data_sent(tp);
-		if (len < tp->mss_cache)
-			tp->snd_sml = r->end_seq;	/* Minshall's Nagle */
-	}
-	err = tcp_transmit(tp, r, r->seq, len, flags, false);
+	if (len && len < tp->mss_cache)
+		tp->snd_sml = r->end_seq;	/* Minshall's Nagle (tcp_minshall_update) */
 	tcp_event_new_data_sent(tp, r);
-	return err;
+	return 0;
 }
 
 static uint32_t tcp_cwnd_test(const struct tcp_sock *tp)
@@ -791,7 +802,7 @@ bool tcp_write_xmit(struct tcp_sock *tp, uint32_t mss, int nonagle, int push_one
 			break;
 		if (!len && !fin)
 			break;
-		if (tcp_send_new(tp, len, fin) == -ENOBUFS && !tp->rtx_tail)
+		if (tcp_send_new(tp, len, fin) < 0)
 			break;
 		sent++;
 		if (push_one)
@@ -892,6 +903,14 @@ int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
 	MIB_INC(tp->st, TcpRetransSegs);
 	if (r->tcp_flags & WIRE_TCP_SYN)
 		MIB_INC(tp->st, TcpExtTCPSynRetrans);
+	if (err < 0) {
+		/* not sent: counted as attempted, not marked retransmitted (Linux
+		 * __tcp_retransmit_skb / tcp_retransmit_skb); the callers stop */
+		MIB_INC(tp->st, TcpExtTCPRetransFail);
+		r->flags |= TXR_EVER_RETRANS;
+		tp->undo_retrans++;
+		return err;
+	}
 	if (!(r->flags & TXR_RETRANS)) {
 		r->flags |= TXR_RETRANS;
 		tp->retrans_out += r->pcount;

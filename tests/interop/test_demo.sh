@@ -107,9 +107,8 @@ jcheck "seed 7: no step fails either" "$T_TMP/d7.json" 'd["summary"]["failed"] =
 "$IPSTACK" demo --loss 0 --json >"$T_TMP/d0.json" 2>/dev/null
 jcheck "--loss 0: 5/5 replies, UDP in one attempt" "$T_TMP/d0.json" \
 	's("ping")["received"] == 5 and s("udp_fragments")["attempts"] == 1 and d["world"]["link2"]["loss_pct"] == 0'
-# Nothing is dropped on a lossless link (no device counts a drop), so TCP has
-# nothing to retransmit. TCP currently counts spurious fast retransmits here (TcpOutSegs
-# above what reaches IP, no device drops): shown as a skip with the figure, not hidden.
+# Nothing is dropped on a lossless link, so TCP has nothing to retransmit (A's own full
+# link1 queue is local congestion, told to TCP: the segment waits, it is not lost).
 retx=$("$PY" -c 'import json,sys; d={x["name"]: x for x in json.load(open(sys.argv[1]))["steps"]}["tcp_transfer"]; print(d.get("retransmits", 0) if d["status"] != "not yet available" else 0)' "$T_TMP/d0.json")
 if [ "$retx" = 0 ]; then
 	t_ok "--loss 0: the TCP transfer (if available) retransmits nothing"

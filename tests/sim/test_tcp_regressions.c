@@ -270,4 +270,148 @@ TEST(full_tx_queue_drop_is_counted_and_reported)
 	ips_world_free(w);
 }
 
+/* ---- Retransmissions on a clean path ----
+ * The demo's world: A --link1 (0.1 ms each way, MTU 1500)-- R --link2 (20 ms each way,
+ * MTU 1000)-- B, nothing lost on the wire; l1_limit/l2_limit: each link's transmit queue
+ * (0 = netem's 1000). */
+static int demo_world(ips_world *w, ips_stack **a, ips_stack **r, ips_stack **b, uint32_t l1_limit,
+		      uint32_t l2_limit)
+{
+	struct ips_link_config l1 = { .mtu = 1500,
+				      .impair = { .delay_us = 100, .queue_limit = l1_limit } };
+	struct ips_link_config l2 = { .mtu = 1000,
+				      .impair = { .delay_us = 20000, .queue_limit = l2_limit } };
+	int err;
+
+	*a = ips_world_add_stack(w, "a");
+	*r = ips_world_add_stack(w, "r");
+	*b = ips_world_add_stack(w, "b");
+	if (!*a || !*r || !*b)
+		return -1;
+	err = ips_memlink_new(*a, "eth0", *r, "eth0", &l1);
+	if (!err)
+		err = ips_memlink_new(*r, "eth1", *b, "eth0", &l2);
+	if (!err)
+		err = ips_dev_set_up(*a, "eth0", 1) ?: ips_dev_set_up(*r, "eth0", 1) ?:
+		      ips_dev_set_up(*r, "eth1", 1) ?: ips_dev_set_up(*b, "eth0", 1);
+	if (!err)
+		err = ips_addr_add(*a, "eth0", "10.0.1.2/24") ?:
+		      ips_addr_add(*r, "eth0", "10.0.1.1/24") ?:
+		      ips_addr_add(*r, "eth1", "10.0.2.1/24") ?:
+		      ips_addr_add(*b, "eth0", "10.0.2.2/24");
+	if (!err)
+		err = ips_route_add_str(*a, "default via 10.0.1.1") ?:
+		      ips_route_add_str(*b, "default via 10.0.2.1") ?:
+		      ips_sysctl_set(*r, "net.ipv4.ip_forward", "1");
+	return err;
+}
+
+/* A sends n bytes to baddr:port (B) over a fresh connection (non-blocking, both ends driven here
+ * as the demo does); returns the bytes B received. */
+static long transfer(ips_world *w, ips_stack *a, ips_stack *b, const char *baddr, int port,
+		     long n)
+{
+	static char buf[65536];
+	struct sockaddr_in dst = sin4(baddr, port);
+	long sent = 0, got = 0;
+	int l = listener(b, port, 4), c, s = -1;
+
+	ips_stack_enter(a);
+	c = ips_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (l < 0 || c < 0)
+		return -1;
+	ips_connect(c, SA(dst), sizeof(dst));
+	for (int rounds = 0; got < n && rounds < 1000000; rounds++) {
+		long k;
+
+		if (s < 0) {
+			ips_stack_enter(b);
+			s = ips_accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		}
+		ips_stack_enter(a);
+		while (sent < n && (k = ips_send(c, buf, (size_t)(n - sent < (long)sizeof(buf) ?
+							  n - sent : (long)sizeof(buf)), 0)) > 0)
+			sent += k;
+		if (s >= 0) {
+			ips_stack_enter(b);
+			while ((k = ips_recv(s, buf, sizeof(buf), 0)) > 0)
+				got += k;
+		}
+		ips_world_run_for(w, MS(1));
+	}
+	ips_stack_enter(a);
+	ips_close(c);
+	ips_stack_enter(b);
+	if (s >= 0)
+		ips_close(s);
+	ips_close(l);
+	ips_world_run_for(w, SEC(1));
+	return got;
+}
+
+static uint64_t delta(ips_stack *st, const char *name, uint64_t before)
+{
+	return test_counter(st, name) - before;
+}
+
+static void finish3(ips_world *w, ips_stack *a, ips_stack *r, ips_stack *b)
+{
+	ips_stack_enter(NULL);
+	ips_world_run_for(w, SEC(120));
+	CHECK_EQ(ips_stack_pkb_outstanding(a), 0);
+	CHECK_EQ(ips_stack_pkb_outstanding(r), 0);
+	CHECK_EQ(ips_stack_pkb_outstanding(b), 0);
+	ips_world_free(w);
+}
+
+/* 4 MiB across the demo's path once A knows the path MTU, with A's own link1 queue
+ * small (100 packets) so that a window sent in one instant of virtual time overflows
+ * it, as it did at 1000 packets in `ipstack demo --loss 0`: the sender is told
+ * (NET_XMIT_DROP), the segment was not sent and waits, TCP enters CWR (local
+ * congestion) -- and nothing is retransmitted, since nothing left and was lost. The
+ * drops used to be counted as sent segments, found missing by SACK and
+ * fast-retransmitted: 858 TCPFastRetrans in the demo. */
+TEST(clean_path_full_sender_queue_no_retransmissions)
+{
+	ips_world *w = ips_world_new(1);
+	ips_stack *a, *r, *b;
+	uint64_t retr, fast, slow, probes, rto;
+
+	ASSERT_EQ(demo_world(w, &a, &r, &b, 100, 10000), 0);
+	ASSERT_EQ(transfer(w, a, b, "10.0.2.2", 5000, 100000), 100000);
+	retr = test_counter(a, "TcpRetransSegs");
+	fast = test_counter(a, "TcpExtTCPFastRetrans");
+	slow = test_counter(a, "TcpExtTCPSlowStartRetrans");
+	probes = test_counter(a, "TcpExtTCPLossProbes");
+	rto = test_counter(a, "TcpExtTCPTimeouts");
+	ASSERT_EQ(transfer(w, a, b, "10.0.2.2", 5001, 4 << 20), 4 << 20);
+	CHECK(dev_drops(a, "eth0", true) > 0);		/* A's own queue overflowed */
+	CHECK_EQ(dev_drops(r, "eth1", true), 0);	/* nothing lost after it */
+	CHECK_EQ(delta(a, "TcpRetransSegs", retr), 0);
+	CHECK_EQ(delta(a, "TcpExtTCPFastRetrans", fast), 0);
+	CHECK_EQ(delta(a, "TcpExtTCPSlowStartRetrans", slow), 0);
+	CHECK_EQ(delta(a, "TcpExtTCPLossProbes", probes), 0);
+	CHECK_EQ(delta(a, "TcpExtTCPTimeouts", rto), 0);
+	CHECK_EQ(test_counter(a, "TcpExtTCPRetransFail"), 0);
+	finish3(w, a, r, b);
+}
+
+/* The demo's link2 queue (netem's 1000, 20 ms, no rate) holds at most 1000 packets in
+ * flight: slow start grows the window past it and R's queue drops -- real losses of
+ * forwarded packets, which R now counts (eth1 tx_dropped) and A retransmits: every
+ * retransmission answers a drop. */
+TEST(router_queue_overflow_is_counted_and_retransmitted)
+{
+	ips_world *w = ips_world_new(1);
+	ips_stack *a, *r, *b;
+
+	ASSERT_EQ(demo_world(w, &a, &r, &b, 0, 0), 0);
+	ASSERT_EQ(transfer(w, a, b, "10.0.2.2", 5000, 100000), 100000);
+	ASSERT_EQ(test_counter(a, "TcpRetransSegs"), 0);
+	ASSERT_EQ(transfer(w, a, b, "10.0.2.2", 5001, 4 << 20), 4 << 20);
+	CHECK(dev_drops(r, "eth1", true) > 0);
+	CHECK(test_counter(a, "TcpRetransSegs") >= dev_drops(r, "eth1", true));
+	finish3(w, a, r, b);
+}
+
 TEST_MAIN
