@@ -47,6 +47,7 @@
 #include "ipstack/ipstack.h"
 #include "core/csum.h"
 #include "core/stack.h"
+#include "ip/icmp.h"
 #include "ip/ip.h"
 #include "link/link.h"
 #include "link/link_priv.h"
@@ -582,6 +583,9 @@ static inline void fz_world_free(struct fz *f)
 	fz_sockets_close(f);
 	fz_run_ms(f, FZ_SETTLE_S * 1000ull);
 	fz_check_neigh(f);
+	/* every reassembly queue timed out, and its memory was given back */
+	CHECK(ipfrag_queues(f->st) == 0);
+	CHECK(ipfrag_mem(f->st) == 0);
 	long left = ips_stack_pkb_outstanding(f->st);
 
 	if (left != 0) {
@@ -609,6 +613,8 @@ static inline void fz_rx(struct fz *f, int d, const uint8_t *frame, size_t len)
 	memcpy(pkb_put(p, len), frame, len);
 	stack_lock(f->st);
 	netdev_rx(f->dev[d], p);
+	CHECK(ipfrag_mem(f->st) >= 0);
+	CHECK(ipfrag_mem(f->st) == 0 || ipfrag_queues(f->st) > 0);
 	stack_unlock(f->st);
 	fz_run_ms(f, 0);	/* what the frame queued on lo etc. */
 }
