@@ -35,6 +35,9 @@
 #define TCP_FIN_TIMEOUT_MAX_S	120
 #define TCP_OLEN_TS_ALIGNED	12
 #define TCP_REO_WND_STEPS_MAX	256
+#define TCP_RMEM_TO_WIN_SCALE	8
+#define TCP_DEFAULT_SCALING_RATIO (1 << (TCP_RMEM_TO_WIN_SCALE - 1))
+#define TCP_SOCK_MIN_RCVBUF	2304	/* SOCK_MIN_RCVBUF */
 
 /* sequence arithmetic, RFC 9293 3.4 */
 static inline bool before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -230,6 +233,7 @@ struct tcp_sock {
 	uint32_t pushed_seq;
 	uint32_t rcv_nxt, rcv_wup, rcv_wnd, copied_seq, rcv_ssthresh, window_clamp;
 	uint32_t user_window_clamp;
+	uint8_t scaling_ratio;		/* window per byte of buffer, /256 (Linux scaling_ratio) */
 	uint32_t urg_data_seq;		/* seq of the urgent byte when urg_state */
 	uint8_t urg_state;		/* 0 none, 1 pending (not yet read), 2 read */
 	uint8_t urg_byte;
@@ -429,7 +433,9 @@ void tcp_write_err(struct tcp_sock *tp);	/* timed out */
 struct tcp_sock *tcp_sock_alloc(struct ips_stack *st);
 void tcp_sock_destroy(struct tcp_sock *tp);
 void tcp_init_buffer_space(struct tcp_sock *tp);
-uint32_t tcp_win_from_space(int space);
+uint32_t tcp_win_from_space(const struct tcp_sock *tp, int space);
+uint32_t tcp_space_from_win(const struct tcp_sock *tp, uint32_t win);
+void tcp_set_window_clamp(struct tcp_sock *tp, uint32_t val);
 int tcp_full_space(const struct tcp_sock *tp);
 int tcp_space(const struct tcp_sock *tp);
 void tcp_select_initial_window(struct tcp_sock *tp, int space, uint32_t mss, uint32_t *rcv_wnd,
