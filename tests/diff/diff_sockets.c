@@ -2087,6 +2087,52 @@ static void t_lo_mtu(void)
 	close(s);
 }
 
+/* ip(7) ERRORS from the routing table, seen through sockets: an unreachable route gives
+ * EHOSTUNREACH, prohibit EACCES, blackhole EINVAL, no route at all ENETUNREACH. */
+static void add_route(const char *spec)
+{
+#ifdef USE_IPSTACK
+	ips_route_add_str(g_st, spec);
+#else
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "ip route add %s", spec);
+	if (system(cmd) != 0)
+		fprintf(stderr, "diff_sockets: '%s' failed\n", cmd);
+#endif
+}
+
+static void t_routes(void)
+{
+	static const struct {
+		const char *name, *route, *dst;
+	} rts[] = {
+		{ "unreachable", "unreachable 10.55.0.0/16", "10.55.1.1" },
+		{ "prohibit", "prohibit 10.56.0.0/16", "10.56.1.1" },
+		{ "blackhole", "blackhole 10.57.0.0/16", "10.57.1.1" },
+		{ "noroute", NULL, "10.58.1.1" },
+	};
+	char name[64];
+
+	for (size_t i = 0; i < sizeof(rts) / sizeof(rts[0]); i++) {
+		struct sockaddr_in d = sin4(rts[i].dst, 9);
+		int u = udp(), c = udp(), r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+		static const uint8_t echo[8] = { 8, 0, 0xf7, 0xff, 0, 0, 0, 0 };
+
+		if (rts[i].route)
+			add_route(rts[i].route);
+		snprintf(name, sizeof(name), "route.%s.udp_sendto", rts[i].name);
+		C(name, sendto(u, "x", 1, 0, sap(d), sizeof(d)));
+		snprintf(name, sizeof(name), "route.%s.udp_connect", rts[i].name);
+		C(name, connect(c, sap(d), sizeof(d)));
+		snprintf(name, sizeof(name), "route.%s.raw_sendto", rts[i].name);
+		C(name, sendto(r, echo, sizeof(echo), 0, sap(d), sizeof(d)));
+		close(u);
+		close(c);
+		close(r);
+	}
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2111,6 +2157,7 @@ int main(void)
 	t_icmp_errors();
 	t_optmem();
 	t_lo_mtu();
+	t_routes();
 	printf("# %s: %d cases\n", BUILD, ncases);
 #ifdef USE_IPSTACK
 	ips_stack_free(g_st);
