@@ -414,4 +414,54 @@ TEST(router_queue_overflow_is_counted_and_retransmitted)
 	finish3(w, a, r, b);
 }
 
+/* A --(MTU 1500)-- R1 --(MTU 1000, 20 ms each way)-- R2 --(MTU 1500)-- B: both ends offer
+ * MSS 1460 (1448 with timestamps), so A learns the path MTU from R1's Frag Needed. */
+static int mtu_step_world(ips_world *w, ips_stack **s)
+{
+	const uint32_t mtus[3] = { 1500, 1000, 1500 };
+	struct ips_impair mid = { .delay_us = 20000, .queue_limit = 10000 };
+
+	if (chain_world(w, 4, mtus, s))
+		return -1;
+	return ips_dev_set_impair(s[1], "eth1", &mid);	/* R1's side: both directions */
+}
+
+/* What Linux does at the MTU step: the initial window (10 segments of 1448 bytes) goes
+ * out, R1 answers each with Frag Needed (mtu 1000; never rate-limited:
+ * icmpv4_xrlim_allow() exempts PMTU discovery). The first one: tcp_v4_mtu_reduced()
+ * -> tcp_sync_mss() (MSS 948) -> tcp_simple_retransmit(): every segment longer than
+ * the new MSS is marked lost, the state becomes CA_Loss with high_seq = snd_nxt and the
+ * window untouched ("we do not increase amount of data in network") and
+ * tcp_xmit_retransmit_queue() resends them, each as 948 + 500 bytes, counted in
+ * TcpRetransSegs and, being in CA_Loss, in TCPSlowStartRetrans -- not TCPFastRetrans;
+ * no RTO, no loss probe. The other nine find the MTU already at 1000 and do nothing.
+ * From then on the path is clean: nothing else is retransmitted. (1 MiB: slow start's
+ * largest burst stays under the 1000 frames a receive backlog holds -- netdev_max_backlog
+ * -- since these links have no rate to spread a window out.) */
+TEST(mtu_step_is_a_simple_retransmit)
+{
+	ips_world *w = ips_world_new(1);
+	ips_stack *s[4];
+
+	ASSERT_EQ(mtu_step_world(w, s), 0);
+	ASSERT_EQ(transfer(w, s[0], s[3], "10.0.3.2", 5000, 1 << 20), 1 << 20);
+	CHECK_EQ(test_counter(s[0], "IcmpInDestUnreachs"), 10);
+	CHECK_EQ(test_counter(s[0], "TcpRetransSegs"), 20);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPSlowStartRetrans"), 20);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPFastRetrans"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPTimeouts"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPLossProbes"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPLossUndo"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPRetransFail"), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(dev_drops(s[i], i ? "eth1" : "eth0", true), 0);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(dev_drops(s[i], "eth0", false), 0);
+	ips_stack_enter(NULL);
+	ips_world_run_for(w, SEC(120));
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(ips_stack_pkb_outstanding(s[i]), 0);
+	ips_world_free(w);
+}
+
 TEST_MAIN
