@@ -199,6 +199,7 @@ void tcp_sock_destroy(struct tcp_sock *tp)
 	tcp_rtx_purge(tp);
 	tcp_purge_rcv(tp);
 	free(tp->sbuf);
+	ts->ring_bytes -= tp->sbuf_cap;
 	if (tp->all_prev)
 		tp->all_prev->all_next = tp->all_next;
 	else
@@ -522,6 +523,7 @@ static int tcp_ring_reserve(struct tcp_sock *tp, uint32_t need)
 		memcpy(n + first, tp->sbuf, used - first);
 	}
 	free(tp->sbuf);
+	tcp_state_of(tp->st)->ring_bytes += cap - tp->sbuf_cap;
 	tp->sbuf = n;
 	tp->sbuf_cap = cap;
 	tp->sbuf_head = 0;
@@ -566,8 +568,10 @@ void tcp_ring_consume(struct tcp_sock *tp, uint32_t upto_seq)
 	tp->sbuf_seq = upto_seq;
 	if (tp->sbuf_cap)
 		tp->sbuf_head = (tp->sbuf_head + n) & (tp->sbuf_cap - 1);
-	if (tcp_ring_used(tp) == 0 && tp->sbuf_cap > 65536 && !tp->orphan) {
-		/* an idle connection keeps no big buffer */
+	if (tcp_ring_used(tp) == 0 && tp->sbuf_cap && !tp->orphan) {
+		/* An idle connection keeps no send buffer: it is taken again when data
+		 * flows (issue 4: memory per idle connection). */
+		tcp_state_of(tp->st)->ring_bytes -= tp->sbuf_cap;
 		free(tp->sbuf);
 		tp->sbuf = NULL;
 		tp->sbuf_cap = 0;
@@ -1387,6 +1391,17 @@ void tcp_foreach_sock(struct ips_stack *st, void (*fn)(void *arg, struct tcp_soc
 		n = tp->all_next;
 		fn(arg, tp);
 	}
+}
+
+size_t tcp_mem_bytes(struct ips_stack *st)
+{
+	struct tcp_state *ts = tcp_state_of(st);
+
+	if (!ts)
+		return 0;
+	return sizeof(*ts) + (size_t)ts->nsocks * sizeof(struct tcp_sock) +
+	       (size_t)ts->ntw * sizeof(struct tcp_tw) + ts->ring_bytes +
+	       ((size_t)ts->ehash_mask + 1) * sizeof(*ts->ehash);
 }
 
 long tcp_count_timewait(struct ips_stack *st)

@@ -104,6 +104,11 @@ int tcp_sock_state(const struct tcp_sock *tp);	/* TCP_ESTABLISHED ... */
  * connections; not request or time-wait objects, see tcp_count_*). */
 void tcp_foreach_sock(struct ips_stack *st, void (*fn)(void *arg, struct tcp_sock *tp), void *arg);
 long tcp_count_timewait(struct ips_stack *st);
+/* Bytes TCP holds for the stack's connections: socket and time-wait objects, send rings
+ * (taken while data is unacknowledged, given back when the ring empties), the
+ * connection hash table. Received data is in packet buffers (the stack's pkb pool);
+ * retransmit records, request sockets and listen queues are not counted. */
+size_t tcp_mem_bytes(struct ips_stack *st);
 long tcp_count_socks(struct ips_stack *st);
 
 #endif

@@ -416,6 +416,7 @@ struct tcp_state {
 	uint64_t challenge_stamp_s;
 	struct tcp_sock *all;		/* every tcp_sock, for fini and foreach */
 	uint64_t syncookie_last_overflow_s;
+	size_t ring_bytes;		/* send rings allocated (tcp_mem_bytes) */
 };
 
 struct tcp_lnode {			/* listener table entry */
