@@ -341,7 +341,7 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     if a.smoke:
-        a.runs, a.time, a.conns = 1, 0.05, 50
+        a.runs, a.time, a.conns = 1, 0.05, 1000
     cases = [c for c in a.cases.split(",") if c] or list(CASES)
     for c in cases:
         if c not in CASES:
