@@ -317,14 +317,18 @@ int tcp_send_syn(struct tcp_sock *tp)
 	tp->sbuf_seq = tp->iss + 1;
 	tp->pushed_seq = tp->write_seq;
 	tp->packets_out++;
-	tp->retrans_stamp_ms = 0;
 	/* Linux tcp_ecn_send_syn(): tcp_ecn=1 asks for ECN with ECE+CWR in the first SYN
 	 * only (a retransmitted SYN goes without them, tcp_ecn_fallback) */
 	tp->ecn_ok = tp->st->sysctl.ip.tcp_ecn == 1;
 	if (tp->ecn_ok)
 		r->tcp_flags |= WIRE_TCP_ECE | WIRE_TCP_CWR;
-	err = tcp_transmit(tp, r, tp->iss, 0, r->tcp_flags, false);
+	/* Linux tcp_connect() stamps retrans_stamp before tcp_transmit_skb(): the SYN's
+	 * TSval is read after it, so the SYN-ACK's echo always falls in [retrans_stamp,
+	 * now] (tcp_rcv_synsent_state_process). Stamping after the transmit let a
+	 * millisecond boundary between the two clock reads fail that check (PAWSActive,
+	 * RST, SYN again after 1 s) on a real clock. */
 	tp->retrans_stamp_ms = stack_now_ms(tp->st);
+	err = tcp_transmit(tp, r, tp->iss, 0, r->tcp_flags, false);
 	tcp_reset_xmit_timer(tp, ICSK_TIME_RETRANS, tp->rto_ms);
 	return err;
 }
