@@ -4,7 +4,7 @@ set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in gcc clang make libclang-rt-14-dev iproute2 iputils-ping iputils-tracepath arping \
-	 socat netcat-openbsd tshark python3-scapy curl iperf3 pkg-config; do
+	 socat netcat-openbsd tshark python3-scapy curl iperf3 pkg-config ethtool; do
 	have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
