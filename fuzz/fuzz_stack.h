@@ -60,7 +60,8 @@
 #endif
 
 #define FZ_SEED		1		/* world seed: every run of an input is the same */
-#define FZ_SETTLE_S	120		/* > ipfrag_time (30 s), neighbour failure (3 s) */
+#define FZ_SETTLE_S	900		/* > ipfrag_time (30 s), neighbour failure (3 s),
+					 * orphaned TCP retransmissions and TIME_WAIT */
 #define FZ_MAX_ADVANCE_S 600		/* virtual time an input may spend in steps */
 #define FZ_MAX_FRAME	65535
 #define FZ_NSOCK	13
@@ -92,6 +93,14 @@ struct fz {
 	uint64_t advanced_ms;
 	uint64_t tx_frames;
 	bool lax;			/* a forwarded packet may carry a local source */
+	struct {			/* the last TCP segment sent, for the answer action */
+		bool valid;
+		int dev;
+		uint32_t saddr, daddr, seq, ack;
+		uint16_t sport, dport;
+		uint8_t flags;
+		uint32_t len;		/* payload bytes */
+	} tcp;
 };
 
 /* The fixed addresses the corpus is written against. */
@@ -261,6 +270,21 @@ static inline void fz_check_ipv4_out(struct fz *f, int d, const uint8_t *ip, siz
 	 * and so does Linux (only reassembly refuses oversized datagrams). */
 	if (!f->lax && ip4_local_dev(f->st, h.saddr))
 		fz_check_local_out(ip, &h);
+	if (h.proto == IPPROTO_TCP && !h.mf && !h.frag_off && h.tot_len - h.hdr_len >= 20) {
+		const uint8_t *th = ip + h.hdr_len;
+		size_t doff = (size_t)(th[12] >> 4) * 4;
+
+		f->tcp.valid = true;
+		f->tcp.dev = d;
+		f->tcp.saddr = h.saddr;
+		f->tcp.daddr = h.daddr;
+		f->tcp.sport = get_be16(th);
+		f->tcp.dport = get_be16(th + 2);
+		f->tcp.seq = get_be32(th + 4);
+		f->tcp.ack = get_be32(th + 8);
+		f->tcp.flags = th[13];
+		f->tcp.len = h.tot_len - h.hdr_len > doff ? (uint32_t)(h.tot_len - h.hdr_len - doff) : 0;
+	}
 }
 
 static int fz_xmit(struct netdev *dev, struct pkb *pkb)
@@ -897,6 +921,54 @@ static inline void fz_action(struct fz *f, unsigned arg, const uint8_t **p, size
 		stack_lock(f->st);
 		netdev_set_impair(f->dev[arg & 1], &tx, &imp);
 		stack_unlock(f->st);
+		break;
+	}
+	case 22:
+	case 23: {	/* answer the last TCP segment the stack sent (a fuzzer cannot guess
+			 * its ISN): flags, seq delta (signed byte), window (2 bytes),
+			 * payload bytes / 8; arg & 1 adds a timestamp option */
+		uint8_t flags = (uint8_t)fz_take(p, n, 1);
+		int8_t delta = (int8_t)fz_take(p, n, 1);
+		uint16_t win = (uint16_t)fz_take(p, n, 2);
+		size_t plen = fz_take(p, n, 1) * 8;
+		size_t optlen = arg & 1 ? 12 : 0, hl = 20 + optlen;
+		size_t off = f->h->dev_type == NETDEV_ETHER ? 14 : 0;
+		uint8_t *ip = buf + off, *th = ip + 20;
+		uint32_t ack;
+
+		if (!f->tcp.valid)
+			return;
+		ack = f->tcp.seq + f->tcp.len + ((f->tcp.flags & 0x02) ? 1 : 0) +
+		      ((f->tcp.flags & 0x01) ? 1 : 0);
+		memset(buf, 0, off + 20 + hl + plen);
+		if (off) {
+			memcpy(buf, fz_mac[f->tcp.dev], 6);
+			memcpy(buf + 6, fz_peer_mac, 6);
+			put_be16(buf + 12, 0x0800);
+		}
+		ip[0] = 0x45;
+		put_be16(ip + 2, (uint16_t)(20 + hl + plen));
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		memcpy(ip + 12, &f->tcp.daddr, 4);
+		memcpy(ip + 16, &f->tcp.saddr, 4);
+		put_be16(th, f->tcp.dport);
+		put_be16(th + 2, f->tcp.sport);
+		put_be32(th + 4, f->tcp.ack + (uint32_t)(int32_t)delta);
+		put_be32(th + 8, ack);
+		th[12] = (uint8_t)((hl / 4) << 4);
+		th[13] = flags;
+		put_be16(th + 14, win);
+		if (optlen) {
+			th[20] = 1;
+			th[21] = 1;
+			th[22] = 8;
+			th[23] = 10;
+			put_be32(th + 24, (uint32_t)f->tx_frames);
+		}
+		memset(th + hl, 0x61, plen);
+		fz_fix_ipv4(ip, 20 + hl + plen, false);
+		fz_rx(f, f->tcp.dev, buf, off + 20 + hl + plen);
 		break;
 	}
 	default:

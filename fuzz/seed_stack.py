@@ -181,6 +181,11 @@ def send_df(dst, port, size16):
     return act(18, a(dst) + struct.pack("!HB", port, size16))
 
 
+def tcp_answer(flags, delta=0, win=65535, payload8=0, ts=False):
+    """Answer the stack's last TCP segment (seq/ack from it): action 22, 23 with TS."""
+    return act(23 if ts else 22, struct.pack("!BbHB", flags, delta, win, payload8))
+
+
 def route(dst, plen, gw, delete=False, rtype=0):
     return act(19, a(dst) + bytes([plen | (0x20 if delete else 0) | (rtype << 6)]) + a(gw))
 
@@ -294,6 +299,21 @@ def common_ip_seeds(us, peer, us2, far, other_local, wrap, dev1_peer):
     syn_opts = bytes.fromhex("020405b4 0402080a 00000001 00000000 01030307".replace(" ", ""))
     s["tcp_syn_80"] = wrap(ip(peer, us, 6, tcp(40000, 80, 1000, 0, 0x02, opts=syn_opts)), 0) + adv(10) + \
         wrap(ip(peer, us, 6, tcp(40000, 80, 1001, 0, 0x10)), 0) + drain()
+    syn = wrap(ip(peer, us, 6, tcp(40000, 80, 1000, 0, 0x02, opts=syn_opts)), 0)
+    syn_nots = wrap(ip(peer, us, 6, tcp(40002, 80, 7000, 0, 0x02, opts=bytes.fromhex("020405b401030307"))), 0)
+    est = syn + tcp_answer(0x10, ts=True)
+    s["tcp_established_data"] = est + tcp_answer(0x18, payload8=8, ts=True) + tcp_answer(0x18, payload8=100, ts=True) + \
+        drain() + tcp_answer(0x11, ts=True) + adv(1000)
+    s["tcp_established_nots"] = syn_nots + tcp_answer(0x10) + tcp_answer(0x18, payload8=4) + adv(300) + \
+        tcp_answer(0x10, win=0) + drain() + adv(5000) + tcp_answer(0x10, win=1000) + tcp_answer(0x11)
+    s["tcp_ooo"] = est + tcp_answer(0x18, delta=64, payload8=8, ts=True) + tcp_answer(0x18, delta=-8, payload8=8, ts=True) + \
+        tcp_answer(0x18, payload8=8, ts=True) + drain()
+    s["tcp_rst"] = est + tcp_answer(0x04) + syn + tcp_answer(0x14) + syn + tcp_answer(0x02)
+    s["tcp_close_first"] = est + tcp_answer(0x19, payload8=2, ts=True) + adv(200) + drain() + adv(200) + \
+        tcp_answer(0x10, ts=True) + adv(65000) + adv(5000)
+    s["tcp_retrans"] = est + tcp_answer(0x18, payload8=2) + drain() + adv(3000) + adv(10000) + tcp_answer(0x10)
+    s["tcp_synflood"] = syn + repeat(32) + b"".join(
+        wrap(ip(peer, us, 6, tcp(41000 + i, 80, 5 + i, 0, 0x02, opts=syn_opts)), 0) for i in range(8)) + adv(5000)
     s["tcp_syn_closed"] = wrap(ip(peer, us, 6, tcp(40001, 81, 5, 0, 0x02)), 0)
     s["tcp_ack_closed"] = wrap(ip(peer, us, 6, tcp(40001, 81, 5, 77, 0x10, data=b"x")), 0)
     # ICMP errors quoting what the stack sent: port unreachable for the connected socket's
