@@ -219,8 +219,8 @@ static inline bool fz_icmp_is_error(uint8_t type)
  * accept_local/route_localnet, or an address added while a forwarded packet waited:
  * f->lax covers those): its transport checksum is right, and an ICMP error obeys
  * RFC 1122 3.2.2 / RFC 1812 4.3.2.3 as Linux's icmp_send() does: at most 576 bytes,
- * never to a multicast or limited-broadcast address, never about an ICMP error or a
- * fragment other than the first. */
+ * never to a multicast or limited-broadcast address (unless a source route says so),
+ * never about an ICMP error or a fragment other than the first. */
 static inline void fz_check_local_out(const uint8_t *ip, const struct wire_ipv4 *h)
 {
 	const uint8_t *l4 = ip + h->hdr_len;
@@ -236,7 +236,11 @@ static inline void fz_check_local_out(const uint8_t *ip, const struct wire_ipv4 
 			size_t in_len = n - 8;
 
 			CHECK(h->tot_len <= 576);
-			CHECK((daddr >> 28) != 0xe && daddr != 0xffffffff);
+			/* With options the destination may be the first hop of the echoed
+			 * source route, which Linux takes from the packet unchecked (even a
+			 * multicast address: __ip_options_echo(), icmp_route_lookup()). */
+			if (h->hdr_len == 20)
+				CHECK((daddr >> 28) != 0xe && daddr != 0xffffffff);
 			if (in_len >= 20) {
 				size_t ihl = (size_t)(in[0] & 15) * 4;
 
