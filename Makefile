@@ -43,7 +43,7 @@ $(BUILD)/ipstack: $(CLI_OBJS) $(BUILD)/libipstack.a
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJS) $(BUILD)/libipstack.a tests/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(TEST_SUPPORT_OBJS) $(BUILD)/libipstack.a $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests -MMD -MP -MF $@.d -o $@ $< $(TEST_SUPPORT_OBJS) $(BUILD)/libipstack.a $(LDFLAGS_ALL)
 
 tests: $(TEST_BINS)
 
@@ -73,7 +73,8 @@ demo: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+# Header dependencies (gcc -MMD) of everything, test programs and their support code too.
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_BINS:=.d)
 
 # Fragments that add targets (fuzzers, interop tests, bench) live in mk/.
 -include $(sort $(wildcard mk/*.mk))

@@ -174,7 +174,7 @@ static bool icmp_pkb_to_bcast(struct ips_stack *st, const struct pkb *pkb)
 {
 	if (icmp_pkb_received(pkb))
 		return (IP4_CB(pkb)->flags & (IP4_CB_BROADCAST | IP4_CB_MULTICAST)) != 0;
-	return icmp_daddr_is_bcast(st, get_in4(pkb->nh + 16));
+	return icmp_daddr_is_bcast(st, wire_ipv4_daddr(pkb->nh));
 }
 
 /* RTCF_LOCAL without broadcast/multicast: the packet was addressed to one of ours. */
@@ -182,7 +182,7 @@ static bool icmp_pkb_to_local(struct ips_stack *st, const struct pkb *pkb)
 {
 	if (icmp_pkb_received(pkb))
 		return (IP4_CB(pkb)->flags & IP4_CB_LOCAL_UNICAST) != 0;
-	return route_addr_type(st, get_in4(pkb->nh + 16)) == RTN_LOCAL_;
+	return route_addr_type(st, wire_ipv4_daddr(pkb->nh)) == RTN_LOCAL_;
 }
 
 /* ---- Rate limiting (icmp_global_allow, icmpv4_xrlim_allow) ---- */
@@ -324,8 +324,7 @@ static int icmp_push(struct ips_stack *st, const struct icmp_xmit *x)
 	memcpy(p, x->head, x->head_len);
 	if (x->data_len)
 		memcpy(p + x->head_len, x->data, x->data_len);
-	p[2] = p[3] = 0;
-	put_be16(p + 2, ips_csum_fold(ips_csum_add(0, p, pkb->len)));
+	wire_icmp_fix_csum(p, pkb->len);
 	if (x->opt && x->opt->optlen) {
 		/* ip4_output() routes to an echoed source route's first hop and fills in
 		 * the options (ip_options_build()). */
@@ -724,7 +723,7 @@ void icmp_redirect_learn(struct ips_stack *st, struct pkb *icmp_pkb, const uint8
 {
 	const uint8_t *icmph = icmp_pkb->th ? icmp_pkb->th : icmp_pkb->data;
 	uint32_t new_gw = get_in4(icmph + 4);
-	uint32_t old_gw = get_in4(icmp_pkb->nh + 12);
+	uint32_t old_gw = wire_ipv4_saddr(icmp_pkb->nh);
 	uint32_t daddr, saddr;
 	struct netdev *dev = icmp_pkb->dev;
 	struct rt_result rt;
@@ -880,14 +879,11 @@ int icmp_echo_send(struct ips_stack *st, const struct icmp_echo_req *req, uint32
 	if (!pkb)
 		return -ENOBUFS;
 	p = pkb_put(pkb, WIRE_ICMP_HLEN + req->len);
-	p[0] = ICMP_ECHO;
-	p[1] = req->code;
-	p[2] = p[3] = 0;
-	put_be16(p + 4, req->id);
-	put_be16(p + 6, req->seq);
-	if (req->len)
-		memcpy(p + WIRE_ICMP_HLEN, req->payload, req->len);
-	put_be16(p + 2, ips_csum_fold(ips_csum_add(0, p, pkb->len)));
+	struct wire_icmp h = { .type = ICMP_ECHO, .code = req->code };
+
+	h.un.echo.id = req->id;
+	h.un.echo.seq = req->seq;
+	wire_icmp_emit(p, &h, req->len ? req->payload : NULL, req->len);
 	icmp_out_count(st, ICMP_ECHO);
 	icmp_echo_remember(st->icmp, req->daddr, req->id);
 	return ip4_output(st, pkb, &o, mtu_out);

@@ -42,9 +42,9 @@ static struct pkb *ip4_frag_next(struct ips_stack *st, const struct pkb *pkb, co
 	f->th = p + hlen;
 	/* The DF state of ip_frag_init() only comes from IPSKB_FRAG_PMTU (a reassembled
 	 * DF datagram being forwarded), which we never produce: fragments have no DF. */
-	put_be16(p + 6, (uint16_t)((offset >> 3) | (more ? WIRE_IPV4_MF : 0)));
-	put_be16(p + 2, (uint16_t)(hlen + len));
-	wire_ipv4_fix_csum(p);
+	wire_ipv4_set_frag(p, (uint16_t)offset, more, false);
+	wire_ipv4_set_tot_len(p, (uint16_t)(hlen + len));
+	wire_ipv4_fix_csum(p);	/* the options may have been cut from the copied header */
 	return f;
 }
 

@@ -203,7 +203,7 @@ void cmsg_put_ip(struct sock *sk, struct msghdr *msg, size_t *used, const uint8_
 		memset(&info, 0, sizeof(info));
 		info.ipi_ifindex = cb->iif;
 		info.ipi_spec_dst.s_addr = cb->spec_dst;
-		info.ipi_addr.s_addr = get_in4(nh + 16);
+		info.ipi_addr.s_addr = wire_ipv4_daddr(nh);
 		cmsg_put(msg, used, SOL_IP, IP_PKTINFO, &info, sizeof(info));
 	}
 	if (f & IP_CMSG_TTL) {
@@ -235,7 +235,7 @@ void cmsg_put_ip(struct sock *sk, struct msghdr *msg, size_t *used, const uint8_
 
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = get_in4(nh + 16);
+		sin.sin_addr.s_addr = wire_ipv4_daddr(nh);
 		memcpy(&sin.sin_port, t + 2, 2);
 		cmsg_put(msg, used, SOL_IP, IP_ORIGDSTADDR, &sin, sizeof(sin));
 	}

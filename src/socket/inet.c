@@ -252,7 +252,7 @@ uint8_t inet_opts_build(struct sock *sk, const struct sock_cmsg_out *cm, uint32_
 void inet_rx_cb_fill(struct ips_stack *st, struct pkb *pkb, uint16_t sport, uint16_t dport)
 {
 	struct sock_rx_cb *cb = sock_rx_cb(pkb);
-	uint32_t saddr = get_in4(pkb->nh + 12), daddr = get_in4(pkb->nh + 16);
+	uint32_t saddr = wire_ipv4_saddr(pkb->nh), daddr = wire_ipv4_daddr(pkb->nh);
 
 	memset(cb, 0, sizeof(*cb));
 	cb->saddr = saddr;
@@ -266,4 +266,109 @@ void inet_rx_cb_fill(struct ips_stack *st, struct pkb *pkb, uint16_t sport, uint
 		cb->spec_dst = daddr;
 	else if (pkb->dev)
 		cb->spec_dst = ip4_select_addr(pkb->dev, saddr);
+}
+
+/* ---- The datagram send path of raw and ping sockets ---- */
+
+int inet_dgram_route(struct sock *sk, const struct msghdr *msg, uint32_t daddr, bool hdrincl,
+		     struct inet_dgram *d)
+{
+	struct sock_cmsg_out *cm = &d->cm;
+	uint32_t fh = 0;
+	int err = sock_cmsg_send(sk, msg, cm);
+
+	if (err)
+		return err;
+	d->saddr = cm->has_pktinfo ? cm->saddr : sk->saddr;
+	d->faddr = daddr;
+	if (inet_opts_len(sk, cm)) {
+		/* "Linux does not mangle headers on raw sockets, so that IP options +
+		 * IP_HDRINCL is non-sense." */
+		if (hdrincl)
+			return -EINVAL;
+		fh = inet_opts_faddr(sk, cm);
+		if (fh) {
+			if (!daddr)
+				return -EINVAL;
+			d->faddr = fh;
+		}
+	}
+	d->oif = cm->oif;
+	if (ip4_is_multicast(daddr)) {
+		if (!d->oif)
+			d->oif = sk->mc_index;
+		if (!d->saddr)
+			d->saddr = sk->mc_addr;
+	} else if (!d->oif) {
+		d->oif = sk->uc_index;
+	}
+	err = inet_route_out(sk, &d->faddr, d->saddr, d->oif, d->rt);
+	if (err)
+		return err;
+	/* Without a source route, the destination is what routing made of it (0 becomes
+	 * ourselves). */
+	d->daddr = fh ? daddr : d->faddr;
+	if (d->rt->type == RTN_BROADCAST_ && !sk->broadcast)
+		return -EACCES;
+	if (!d->saddr)
+		d->saddr = d->rt->prefsrc;
+	return 0;
+}
+
+int inet_dgram_send(struct sock *sk, const struct msghdr *msg, size_t len, int flags,
+		    uint8_t proto, struct inet_dgram *d,
+		    void (*fill)(struct sock *sk, uint8_t *p, size_t len))
+{
+	struct ips_stack *st = sk->st;
+	uint8_t optlen = inet_opts_len(sk, &d->cm);
+	uint32_t mtu = sk->pmtudisc == IP_PMTUDISC_PROBE && d->rt->dev ? d->rt->dev->mtu
+									: d->rt->mtu;
+	size_t maxnonfrag = inet_ignore_df(sk) ? 0xFFFF : mtu;
+	uint8_t opts[40];
+	uint32_t hop;
+	int err;
+
+	if (len + WIRE_IPV4_HLEN + optlen > maxnonfrag) {
+		sock_local_error(sk, EMSGSIZE, d->daddr, sk->dport, mtu - optlen);
+		return -EMSGSIZE;
+	}
+	err = sock_error(sk);
+	if (err)
+		return err;
+	if (sk->shutdown & SEND_SHUTDOWN)
+		return -EPIPE;
+	struct pkb *pkb = stack_pkb_alloc(st, len);
+
+	if (!pkb)
+		return -ENOBUFS;
+	uint8_t *p = pkb_put(pkb, len);
+
+	sock_iov_copy_from(p, msg, len);
+	if (fill)
+		fill(sk, p, len);
+	pkb->th = p;
+
+	struct ip4_out o;
+
+	sock_ip4_out_init(sk, &o);
+	o.saddr = d->saddr;
+	o.daddr = d->faddr;
+	o.proto = proto;
+	o.oif = d->oif;
+	if (d->cm.tos >= 0)
+		o.tos = (uint8_t)d->cm.tos;
+	if (d->cm.ttl >= 0)
+		o.ttl = d->cm.ttl;
+	else if (ip4_is_multicast(d->daddr))
+		o.ttl = sk->mc_ttl;
+	if (d->cm.mark_set)
+		o.mark = d->cm.mark;
+	if (flags & MSG_DONTROUTE)
+		o.dontroute = true;
+	o.opts_len = inet_opts_build(sk, &d->cm, d->daddr, d->saddr, opts, &hop);
+	o.opts = o.opts_len ? opts : NULL;
+	err = ip4_output(st, pkb, &o, &mtu);
+	if (err == -EMSGSIZE)
+		sock_local_error(sk, EMSGSIZE, d->daddr, sk->dport, mtu - optlen);
+	return err;
 }

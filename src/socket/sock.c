@@ -252,8 +252,8 @@ void sock_icmp_error(struct sock *sk, struct pkb *icmp_pkb, int err, uint16_t po
 	cb->ee.ee_info = info;
 	cb->addr = inner_daddr;
 	cb->port = port;
-	cb->offender = get_in4(nh + 12);
-	cb->daddr = get_in4(nh + 16);
+	cb->offender = wire_ipv4_saddr(nh);
+	cb->daddr = wire_ipv4_daddr(nh);
 	cb->icmp = true;
 	cb->iif = icmp_pkb->dev ? icmp_pkb->dev->ifindex : 0;
 	sock_queue_err(sk, p);

@@ -334,6 +334,26 @@ static inline bool inet_ignore_df(const struct sock *sk)
 {
 	return sk->pmtudisc < 2 /* IP_PMTUDISC_DO */ || sk->pmtudisc == 5 /* OMIT */;
 }
+/* One datagram on its way out of a raw or ping socket (raw_sendmsg() and
+ * ping_v4_sendmsg() share everything after the destination is known). */
+struct inet_dgram {
+	struct sock_cmsg_out cm;
+	struct rt_result *rt;	/* the caller's route result */
+	uint32_t daddr;		/* final destination */
+	uint32_t faddr;		/* where the route goes: daddr, or a source route's first hop */
+	uint32_t saddr;
+	int oif;
+};
+/* Control messages, IP options (EINVAL with hdrincl or a source route to nowhere), the
+ * device and source for multicast, the route, broadcast permission, the source address. */
+int inet_dgram_route(struct sock *sk, const struct msghdr *msg, uint32_t daddr, bool hdrincl,
+		     struct inet_dgram *d);
+/* The rest: the size against the path MTU (EMSGSIZE queued as a local error), a pending
+ * error, shutdown, the user's bytes copied (fill, if given, edits them), the IP header
+ * from the socket and the cmsgs, ip4_output(). Returns 0 or -errno. */
+int inet_dgram_send(struct sock *sk, const struct msghdr *msg, size_t len, int flags,
+		    uint8_t proto, struct inet_dgram *d,
+		    void (*fill)(struct sock *sk, uint8_t *p, size_t len));
 /* Receive-side info for cmsgs, filled by the protocol when it queues a datagram. */
 void inet_rx_cb_fill(struct ips_stack *st, struct pkb *pkb, uint16_t sport, uint16_t dport);
 

@@ -124,15 +124,21 @@ static int ping_bind(struct sock *sk, const struct sockaddr_in *sin, socklen_t l
 	return 0;
 }
 
+/* The identifier is the socket's, whatever the caller wrote. */
+static void ping_fill(struct sock *sk, uint8_t *p, size_t len)
+{
+	wire_icmp_set_echo_id_be(p, sk->sport);
+	wire_icmp_fix_csum(p, len);
+}
+
 /* ping_v4_sendmsg() */
 static long ping_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, int flags)
 {
 	struct ips_stack *st = sk->st;
-	struct sock_cmsg_out cm;
 	struct rt_result rt;
+	struct inet_dgram d = { .rt = &rt };
 	uint8_t user_icmph[WIRE_ICMP_HLEN];
-	uint32_t daddr, faddr, saddr, mtu = 0;
-	uint8_t opts[40];
+	uint32_t daddr;
 	int err;
 
 	if (len > 0xFFFF)
@@ -157,91 +163,9 @@ static long ping_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, 
 			return -EDESTADDRREQ;
 		daddr = sk->daddr;
 	}
-	err = sock_cmsg_send(sk, msg, &cm);
-	if (err)
-		return err;
-	saddr = cm.has_pktinfo ? cm.saddr : sk->saddr;
-	faddr = daddr;
-	uint32_t fh = inet_opts_faddr(sk, &cm);
-
-	if (fh) {
-		if (!daddr)
-			return -EINVAL;
-		faddr = fh;
-	}
-	int oif = cm.oif;
-
-	if (ip4_is_multicast(daddr)) {
-		if (!oif)
-			oif = sk->mc_index;
-		if (!saddr)
-			saddr = sk->mc_addr;
-	} else if (!oif) {
-		oif = sk->uc_index;
-	}
-	err = inet_route_out(sk, &faddr, saddr, oif, &rt);
-	if (err)
-		return err;
-	if (!fh)
-		daddr = faddr;
-	if (rt.type == RTN_BROADCAST_ && !sk->broadcast)
-		return -EACCES;
-	if (!saddr)
-		saddr = rt.prefsrc;
-
-	uint8_t optlen = inet_opts_len(sk, &cm);
-
-	mtu = sk->pmtudisc == IP_PMTUDISC_PROBE && rt.dev ? rt.dev->mtu : rt.mtu;
-	size_t maxnonfrag = inet_ignore_df(sk) ? 0xFFFF : mtu;
-
-	if (len + WIRE_IPV4_HLEN + optlen > maxnonfrag) {
-		sock_local_error(sk, EMSGSIZE, daddr, sk->dport, mtu - optlen);
-		return -EMSGSIZE;
-	}
-	err = sock_error(sk);
-	if (err)
-		return err;
-	if (sk->shutdown & SEND_SHUTDOWN)
-		return -EPIPE;
-	struct pkb *pkb = stack_pkb_alloc(st, len);
-
-	if (!pkb)
-		return -ENOBUFS;
-	uint8_t *p = pkb_put(pkb, len);
-
-	sock_iov_copy_from(p, msg, len);
-	/* The identifier is the socket's, whatever the caller wrote. */
-	memcpy(p + 4, &sk->sport, 2);
-	put_be16(p + 2, 0);
-	put_be16(p + 2, ips_csum_fold(ips_csum_add(0, p, len)));
-	pkb->th = p;
-
-	struct ip4_out o;
-
-	sock_ip4_out_init(sk, &o);
-	o.saddr = saddr;
-	o.daddr = faddr;
-	o.proto = IPPROTO_ICMP;
-	o.oif = oif;
-	if (cm.tos >= 0)
-		o.tos = (uint8_t)cm.tos;
-	if (cm.ttl >= 0)
-		o.ttl = cm.ttl;
-	else if (ip4_is_multicast(daddr))
-		o.ttl = sk->mc_ttl;
-	if (cm.mark_set)
-		o.mark = cm.mark;
-	if (flags & MSG_DONTROUTE)
-		o.dontroute = true;
-	uint32_t hop;
-
-	o.opts_len = inet_opts_build(sk, &cm, daddr, saddr, opts, &hop);
-	o.opts = o.opts_len ? opts : NULL;
-	err = ip4_output(st, pkb, &o, &mtu);
-	if (err == -EMSGSIZE) {
-		sock_local_error(sk, EMSGSIZE, daddr, sk->dport, mtu - optlen);
-		return err;
-	}
+	err = inet_dgram_route(sk, msg, daddr, false, &d);
+	if (!err)
+		err = inet_dgram_send(sk, msg, len, flags, IPPROTO_ICMP, &d, ping_fill);
 	if (err)
 		return err;
 	MIB_INC(st, IcmpOutMsgs);
@@ -253,7 +177,7 @@ static void ping_recv_name(struct sock *sk, struct pkb *pkb, struct sockaddr_in 
 {
 	sin->sin_family = AF_INET;
 	sin->sin_port = 0;
-	sin->sin_addr.s_addr = get_in4(pkb->nh + 12);
+	sin->sin_addr.s_addr = wire_ipv4_saddr(pkb->nh);
 }
 
 /* ping_lookup(): by identifier, bound address and device; the peer is not looked at. */
@@ -285,7 +209,7 @@ void ping_err(struct ips_stack *st, struct pkb *pkb, int type, int code, uint32_
 
 	if (inner_len < ihl + 8 || icmph[0] != ICMP_ECHO || icmph[1] != 0)
 		return;
-	struct sock *sk = ping_lookup(st, get_be16(icmph + 4), get_in4(pkb->nh + 16),
+	struct sock *sk = ping_lookup(st, ntohs(wire_icmp_echo_id_be(icmph)), wire_ipv4_daddr(pkb->nh),
 				      pkb->dev ? pkb->dev->ifindex : 0);
 
 	if (!sk)
@@ -340,7 +264,7 @@ void ping_rcv(struct ips_stack *st, struct pkb *pkb)
 
 	if (len < WIRE_ICMP_HLEN || !st->transport)
 		return;
-	struct sock *sk = ping_lookup(st, get_be16(ih + 4), get_in4(pkb->nh + 16),
+	struct sock *sk = ping_lookup(st, ntohs(wire_icmp_echo_id_be(ih)), wire_ipv4_daddr(pkb->nh),
 				      pkb->dev ? pkb->dev->ifindex : 0);
 
 	if (!sk)

@@ -15,6 +15,7 @@
 #include "link/netdev.h"
 #include "socket/sock.h"
 #include "transport/transport_state.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/wire.h"
 
@@ -72,7 +73,7 @@ static bool raw_icmp_filtered(struct sock *sk, const struct pkb *pkb)
 bool raw_deliver(struct ips_stack *st, struct pkb *pkb, uint8_t proto)
 {
 	struct transport_state *ts = ts_of(st);
-	uint32_t saddr = get_in4(pkb->nh + 12), daddr = get_in4(pkb->nh + 16);
+	uint32_t saddr = wire_ipv4_saddr(pkb->nh), daddr = wire_ipv4_daddr(pkb->nh);
 	int dif = pkb->dev ? pkb->dev->ifindex : 0;
 	bool delivered = false;
 
@@ -268,11 +269,10 @@ static long raw_send_hdrinc(struct sock *sk, const struct msghdr *msg, size_t le
 static long raw_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, int flags)
 {
 	struct ips_stack *st = sk->st;
-	struct sock_cmsg_out cm;
 	struct rt_result rt;
-	uint32_t daddr, saddr, mtu = 0;
-	bool hdrincl = sk->hdrincl;
-	uint8_t opts[40];
+	struct inet_dgram d = { .rt = &rt };
+	uint32_t daddr;
+	uint8_t icmp_type = 0;
 	int err;
 
 	if (len > 0xFFFF)
@@ -292,105 +292,21 @@ static long raw_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len, i
 			return -EDESTADDRREQ;
 		daddr = sk->daddr;
 	}
-	err = sock_cmsg_send(sk, msg, &cm);
+	err = inet_dgram_route(sk, msg, daddr, sk->hdrincl, &d);
 	if (err)
 		return err;
-	saddr = cm.has_pktinfo ? cm.saddr : sk->saddr;
-	uint32_t faddr = daddr;
-
-	if (inet_opts_len(sk, &cm)) {
-		/* "Linux does not mangle headers on raw sockets, so that IP options +
-		 * IP_HDRINCL is non-sense." */
-		if (hdrincl)
-			return -EINVAL;
-		uint32_t fh = inet_opts_faddr(sk, &cm);
-
-		if (fh) {
-			if (!daddr)
-				return -EINVAL;
-			faddr = fh;
-		}
-	}
-	int oif = cm.oif;
-
-	if (ip4_is_multicast(daddr)) {
-		if (!oif)
-			oif = sk->mc_index;
-		if (!saddr)
-			saddr = sk->mc_addr;
-	} else if (!oif) {
-		oif = sk->uc_index;
-	}
-	err = inet_route_out(sk, &faddr, saddr, oif, &rt);
-	if (err)
-		return err;
-	if (faddr != daddr && !inet_opts_faddr(sk, &cm))
-		daddr = faddr;
-	if (rt.type == RTN_BROADCAST_ && !sk->broadcast)
-		return -EACCES;
-	if (!saddr)
-		saddr = rt.prefsrc;
-	if (hdrincl) {
-		err = (int)raw_send_hdrinc(sk, msg, len, &rt, daddr, saddr);
+	if (sk->hdrincl) {
+		err = (int)raw_send_hdrinc(sk, msg, len, &rt, d.daddr, d.saddr);
 		return err ? err : (long)len;
 	}
-
-	uint8_t optlen = inet_opts_len(sk, &cm);
-
-	mtu = sk->pmtudisc == IP_PMTUDISC_PROBE && rt.dev ? rt.dev->mtu : rt.mtu;
-	size_t maxnonfrag = inet_ignore_df(sk) ? 0xFFFF : mtu;
-
-	if (len + WIRE_IPV4_HLEN + optlen > maxnonfrag) {
-		sock_local_error(sk, EMSGSIZE, daddr, sk->dport, mtu - optlen);
-		return -EMSGSIZE;
-	}
-	err = sock_error(sk);
-	if (err)
-		return err;
-	if (sk->shutdown & SEND_SHUTDOWN)
-		return -EPIPE;
-	struct pkb *pkb = stack_pkb_alloc(st, len);
-
-	if (!pkb)
-		return -ENOBUFS;
-	uint8_t *p = pkb_put(pkb, len);
-
-	sock_iov_copy_from(p, msg, len);
-	pkb->th = p;
-
-	struct ip4_out o;
-
-	sock_ip4_out_init(sk, &o);
-	o.saddr = saddr;
-	o.daddr = faddr;
-	o.proto = (uint8_t)sk->protocol;
-	o.oif = oif;
-	if (cm.tos >= 0)
-		o.tos = (uint8_t)cm.tos;
-	if (cm.ttl >= 0)
-		o.ttl = cm.ttl;
-	else if (ip4_is_multicast(daddr))
-		o.ttl = sk->mc_ttl;
-	if (cm.mark_set)
-		o.mark = cm.mark;
-	if (flags & MSG_DONTROUTE)
-		o.dontroute = true;
-	uint32_t hop;
-
-	o.opts_len = inet_opts_build(sk, &cm, daddr, saddr, opts, &hop);
-	o.opts = o.opts_len ? opts : NULL;
-	uint8_t icmp_type = len ? p[0] : 0;
-
-	err = ip4_output(st, pkb, &o, &mtu);
-	if (err == -EMSGSIZE) {
-		sock_local_error(sk, EMSGSIZE, daddr, sk->dport, mtu - optlen);
-		return err;
-	}
+	if (sk->protocol == IPPROTO_ICMP && len >= WIRE_ICMP_HLEN)
+		sock_iov_copy_from(&icmp_type, msg, 1);
+	err = inet_dgram_send(sk, msg, len, flags, (uint8_t)sk->protocol, &d, NULL);
 	if (err == -ENOBUFS && !sk->recverr)
 		err = 0;
 	if (err)
 		return err;
-	if (sk->protocol == IPPROTO_ICMP && len >= 8)
+	if (sk->protocol == IPPROTO_ICMP && len >= WIRE_ICMP_HLEN)
 		icmp_out_count(st, icmp_type);
 	return (long)len;
 }
@@ -399,7 +315,7 @@ static void raw_recv_name(struct sock *sk, struct pkb *pkb, struct sockaddr_in *
 {
 	sin->sin_family = AF_INET;
 	sin->sin_port = 0;
-	sin->sin_addr.s_addr = get_in4(pkb->nh + 12);
+	sin->sin_addr.s_addr = wire_ipv4_saddr(pkb->nh);
 }
 
 /* raw_setsockopt(): SOL_RAW has ICMP_FILTER only. */

@@ -388,8 +388,8 @@ void udp_lib_input(struct ips_stack *st, struct pkb *pkb, struct udp_table *t)
 	pkb->th = pkb->data;
 	if (pkb->len < WIRE_UDP_HLEN || wire_udp_parse(pkb->data, pkb->len, &uh) < 0)
 		goto drop;				/* no room for the header */
-	saddr = get_in4(pkb->nh + 12);
-	daddr = get_in4(pkb->nh + 16);
+	saddr = wire_ipv4_saddr(pkb->nh);
+	daddr = wire_ipv4_daddr(pkb->nh);
 	if (uh.len > pkb->len)
 		goto drop;				/* short packet */
 	if (!lite) {

@@ -107,3 +107,9 @@ size_t wire_icmp_emit(uint8_t *p, const struct wire_icmp *h, const void *payload
 	put_be16(p + 2, ips_csum_fold(ips_csum_add(0, p, WIRE_ICMP_HLEN + payload_len)));
 	return WIRE_ICMP_HLEN + payload_len;
 }
+
+void wire_icmp_fix_csum(uint8_t *p, size_t len)
+{
+	put_be16(p + 2, 0);
+	put_be16(p + 2, ips_csum_fold(ips_csum_add(0, p, len)));
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define WIRE_ICMP_HLEN 8
 
@@ -54,5 +55,24 @@ bool wire_icmp_csum_ok(const uint8_t *p, size_t len);
  * Returns 8 + payload_len. */
 size_t wire_icmp_emit(uint8_t *p, const struct wire_icmp *h, const void *payload,
 		      size_t payload_len);
+
+/* Recompute the checksum of the message p[0..len) in place (after the body was
+ * written or a field was edited). */
+void wire_icmp_fix_csum(uint8_t *p, size_t len);
+
+/* Raw-byte access to the echo identifier (bytes 4-5, kept in network order, as the ping
+ * socket's port) of a message holding at least 8 bytes. */
+static inline uint16_t wire_icmp_echo_id_be(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p + 4, 2);
+	return v;
+}
+
+static inline void wire_icmp_set_echo_id_be(uint8_t *p, uint16_t id_be)
+{
+	memcpy(p + 4, &id_be, 2);
+}
 
 #endif

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/wire.h"
+
 #define WIRE_IPV4_HLEN		20	/* without options */
 #define WIRE_IPV4_MAX_HLEN	60	/* IHL 15 */
 #define WIRE_IPV4_MAX_OPTLEN	40
@@ -80,6 +82,17 @@ void wire_ipv4_fix_csum(uint8_t *p);
 static inline uint8_t wire_ipv4_hdr_len(const uint8_t *p)
 {
 	return (uint8_t)((p[0] & 0x0f) * 4);
+}
+
+/* Source and destination address, network order (as in_addr.s_addr). */
+static inline uint32_t wire_ipv4_saddr(const uint8_t *p)
+{
+	return get_in4(p + 12);
+}
+
+static inline uint32_t wire_ipv4_daddr(const uint8_t *p)
+{
+	return get_in4(p + 16);
 }
 
 #endif

@@ -5,7 +5,9 @@
 #include "wire/wire.h"
 #include "wire_test.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <string.h>
 
 TEST(parse_real_echo_request_and_reply)
 {
@@ -118,6 +120,31 @@ TEST(view_table)
 	CHECK_EQ(wire_icmp_view(ICMP_REDIRECT), WIRE_ICMP_VIEW_GATEWAY);
 	CHECK_EQ(wire_icmp_view(ICMP_PARAMETERPROB), WIRE_ICMP_VIEW_PP);
 	CHECK_EQ(wire_icmp_view(9), WIRE_ICMP_VIEW_RAW);	/* router advertisement */
+}
+
+TEST(echo_id_and_fix_csum_in_place)
+{
+	uint8_t b[128];
+	size_t n = unhex(RR_REQ, b);
+	uint8_t *p = b + 60;
+	size_t len = n - 60;
+	struct wire_icmp h;
+
+	CHECK_EQ(wire_icmp_echo_id_be(p), htons(0x21b1));
+	wire_icmp_set_echo_id_be(p, htons(0x1234));
+	CHECK(!wire_icmp_csum_ok(p, len));
+	wire_icmp_fix_csum(p, len);
+	CHECK(wire_icmp_csum_ok(p, len));
+	ASSERT_EQ(wire_icmp_parse(p, len, &h), 0);
+	CHECK_EQ(h.un.echo.id, 0x1234);
+	CHECK_EQ(h.un.echo.seq, 1);
+	/* A message rewritten back to the captured identifier gets the captured checksum. */
+	wire_icmp_set_echo_id_be(p, htons(0x21b1));
+	wire_icmp_fix_csum(p, len);
+	uint8_t orig[128];
+
+	unhex(RR_REQ, orig);
+	CHECK_EQ(memcmp(p, orig + 60, len), 0);
 }
 
 TEST_MAIN

@@ -6,6 +6,7 @@
 #include "wire/wire.h"
 #include "wire_test.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 
@@ -239,6 +240,22 @@ TEST(fix_csum_after_option_edit)
 	CHECK(!wire_ipv4_csum_ok(v, 60));
 	wire_ipv4_fix_csum(v);
 	CHECK(wire_ipv4_csum_ok(v, 60));
+}
+
+TEST(address_getters)
+{
+	uint8_t b[128];
+
+	unhex(RR_REQ, b);
+	struct wire_ipv4 h;
+
+	ASSERT_EQ(wire_ipv4_parse(b, 60, &h), 0);
+	CHECK_EQ(wire_ipv4_saddr(b), h.saddr);
+	CHECK_EQ(wire_ipv4_daddr(b), h.daddr);
+	CHECK_EQ(wire_ipv4_saddr(b), htonl(0x7f000001));
+	wire_ipv4_set_daddr(b, htonl(0x0a000002));
+	CHECK_EQ(wire_ipv4_daddr(b), htonl(0x0a000002));
+	CHECK_EQ(wire_ipv4_saddr(b), htonl(0x7f000001));
 }
 
 TEST_MAIN
