@@ -23,12 +23,30 @@
 #define H_MAXFD 64
 #define H_MAXPKT 65536
 #define H_REMOTE_ISN 1000000000u
+#define H_MAXPEERS 4096
 
 struct hpkt {
 	struct hpkt *next;
 	uint64_t t_ns;
 	size_t len;
 	uint8_t data[];
+};
+
+/* One remote end the harness plays: its address and port, the ISNs that make sequence
+ * numbers relative, the last TS val the stack sent it (for "ecr *") and the last segment
+ * the stack sent it (quoted by ICMP errors). The untagged lines of a script use the
+ * default peer (192.0.2.1, port remote_port); a line tagged "[port N]" uses its own. */
+struct hpeer {
+	uint32_t addr;			/* network byte order */
+	uint16_t port;			/* the peer's port (tagged peers) */
+	uint16_t local_port;		/* ours, learned from what the stack sent (0: listener's) */
+	bool local_isn_known;
+	uint32_t local_isn;
+	uint32_t remote_isn;
+	uint32_t last_tsval;		/* last TS val the stack sent */
+	uint8_t last_out[128];		/* last data/SYN segment sent (for ICMP quotes) */
+	size_t last_out_len;
+	bool picked;			/* scratch: matched by the current ranged '>' line */
 };
 
 struct harness {
@@ -43,16 +61,15 @@ struct harness {
 	uint64_t tol_ns;
 	struct hpkt *q, *q_tail;	/* packets the stack sent, not yet matched */
 	struct tcp_sock *fds[H_MAXFD];
-	bool local_isn_known;
-	uint32_t local_isn;
-	uint32_t remote_isn;
-	uint32_t last_tsval;		/* last TS val the stack sent */
+	struct hpeer dflt;		/* the untagged peer */
+	struct hpeer *peers;		/* tagged peers */
+	size_t npeers;
 	uint16_t ip_id;
-	uint8_t last_out[128];		/* last data/SYN segment sent (for ICMP quotes) */
-	size_t last_out_len;
 	uint16_t remote_port;		/* default remote port */
 	uint16_t local_port;		/* last seen local port of the connection */
 	uint16_t remote_port_seen;
+	uint16_t listen_port;		/* port of the last listen() */
+	struct hpeer **sel;		/* scratch: the peers of the current line */
 	uint32_t mtu;
 	bool failed;
 };
@@ -237,11 +254,11 @@ static int parse_ip_tcp(const uint8_t *p, size_t len, struct tcpv *v)
 	return 0;
 }
 
-static void pkt_str(struct harness *h, const struct tcpv *v, bool out, char *b, size_t bl)
+static void pkt_str(const struct hpeer *c, const struct tcpv *v, bool out, char *b, size_t bl)
 {
 	char f[12], o[400];
-	uint32_t sbase = out ? h->local_isn : h->remote_isn;
-	uint32_t abase = out ? h->remote_isn : h->local_isn;
+	uint32_t sbase = out ? c->local_isn : c->remote_isn;
+	uint32_t abase = out ? c->remote_isn : c->local_isn;
 	uint32_t rel = v->seq - sbase;
 	size_t w;
 
@@ -333,7 +350,8 @@ static int parse_u32(const char *s, uint32_t *v)
 
 /* Parse "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>" (the text inside < >) into
  * bytes (inbound) */
-static int build_opts(struct harness *h, const char *spec, uint8_t *o, size_t *olen)
+static int build_opts(struct harness *h, const struct hpeer *c, const char *spec, uint8_t *o,
+		      size_t *olen)
 {
 	char buf[512], *save = NULL, *item;
 	size_t n = 0;
@@ -375,7 +393,7 @@ static int build_opts(struct harness *h, const char *spec, uint8_t *o, size_t *o
 			next_word(&t, w, sizeof(w));	/* ecr */
 			next_word(&t, w2, sizeof(w2));
 			if (!strcmp(w2, "*"))
-				b = h->last_tsval;
+				b = c->last_tsval;
 			else
 				parse_u32(w2, &b);
 			o[n++] = 8;
@@ -389,15 +407,15 @@ static int build_opts(struct harness *h, const char *spec, uint8_t *o, size_t *o
 			o[n++] = 5;
 			o[n++] = 2;
 			while (next_word(&t, w, sizeof(w))) {
-				char *c = strchr(w, ':');
+				char *colon = strchr(w, ':');
 
-				if (!c)
+				if (!colon)
 					return hfail(h, "bad sack block %s", w);
-				*c = 0;
+				*colon = 0;
 				parse_u32(w, &a);
-				parse_u32(c + 1, &b);
-				put_be32(o + n, a + h->local_isn);
-				put_be32(o + n + 4, b + h->local_isn);
+				parse_u32(colon + 1, &b);
+				put_be32(o + n, a + c->local_isn);
+				put_be32(o + n + 4, b + c->local_isn);
 				n += 8;
 				o[at + 1] += 8;
 			}
@@ -510,16 +528,31 @@ static int parse_pspec(struct harness *h, struct tok *t, struct pspec *p)
 	return 0;
 }
 
-static int inject_tcp(struct harness *h, const struct pspec *p)
+/* The ports of a segment from peer c (the default peer follows the connection the stack
+ * last spoke for; a tagged peer has its own port, and ours is what the stack last used
+ * towards it, else the listener's). */
+static void peer_ports(struct harness *h, const struct hpeer *c, uint16_t *sport, uint16_t *dport)
+{
+	if (c == &h->dflt) {
+		*sport = h->remote_port_seen ? h->remote_port_seen : h->remote_port;
+		*dport = h->local_port;
+	} else {
+		*sport = c->port;
+		*dport = c->local_port ? c->local_port : h->listen_port;
+	}
+}
+
+static int inject_tcp(struct harness *h, const struct hpeer *c, const struct pspec *p)
 {
 	uint8_t b[H_MAXPKT];
 	uint8_t opts[48];
 	size_t olen = 0, hl, tl;
-	uint32_t src = inet_addr(H_REMOTE), dst = inet_addr(H_LOCAL);
+	uint32_t src = c->addr, dst = inet_addr(H_LOCAL);
 	uint8_t *th;
 	uint8_t tos = 0;
+	uint16_t sport, dport;
 
-	if (p->has_opts && build_opts(h, p->opts, opts, &olen) < 0)
+	if (p->has_opts && build_opts(h, c, p->opts, opts, &olen) < 0)
 		return -1;
 	while (olen % 4)
 		opts[olen++] = 0;
@@ -536,10 +569,11 @@ static int inject_tcp(struct harness *h, const struct pspec *p)
 	build_ip(h, b, IPPROTO_TCP, tl, src, dst, tos);
 	th = b + 20;
 	memset(th, 0, hl);
-	put_be16(th, h->remote_port_seen ? h->remote_port_seen : h->remote_port);
-	put_be16(th + 2, h->local_port);
-	put_be32(th + 4, p->seq + h->remote_isn);
-	put_be32(th + 8, p->has_ack ? p->ack + h->local_isn : 0);
+	peer_ports(h, c, &sport, &dport);
+	put_be16(th, sport);
+	put_be16(th + 2, dport);
+	put_be32(th + 4, p->seq + c->remote_isn);
+	put_be32(th + 8, p->has_ack ? p->ack + c->local_isn : 0);
 	th[12] = (uint8_t)((hl / 4) << 4) | ((p->flags >> 8) & 1);
 	th[13] = (uint8_t)p->flags;
 	put_be16(th + 14, (uint16_t)(p->has_win ? p->win : 65535));
@@ -582,23 +616,24 @@ static bool opts_match(const char *exp, const char *got)
 	return !ei && !gi;
 }
 
-static int match_out(struct harness *h, const struct pspec *p, struct hpkt *pk)
+static int match_out(struct harness *h, struct hpeer *c, const struct pspec *p, struct hpkt *pk)
 {
 	struct tcpv v;
 	char got[600];
-	bool first_syn;
 	uint32_t rel;
 
 	if (parse_ip_tcp(pk->data, pk->len, &v) < 0)
 		return hfail(h, "stack sent a non-TCP packet (%zu bytes)", pk->len);
-	first_syn = (v.flags & WIRE_TCP_SYN) && !(v.flags & WIRE_TCP_ACK) && !h->local_isn_known;
-	if ((v.flags & WIRE_TCP_SYN) && !h->local_isn_known) {
-		h->local_isn = v.seq - p->seq;
-		h->local_isn_known = true;
+	if ((v.flags & WIRE_TCP_SYN) && !c->local_isn_known) {
+		c->local_isn = v.seq - p->seq;
+		c->local_isn_known = true;
 	}
-	(void)first_syn;
-	h->local_port = v.sport;
-	h->remote_port_seen = v.dport;
+	if (c == &h->dflt) {
+		h->local_port = v.sport;
+		h->remote_port_seen = v.dport;
+	} else {
+		c->local_port = v.sport;
+	}
 	for (size_t i = 0; i + 10 <= v.optlen;) {
 		uint8_t k = v.opts[i];
 
@@ -611,16 +646,16 @@ static int match_out(struct harness *h, const struct pspec *p, struct hpkt *pk)
 		if (v.opts[i + 1] < 2)
 			break;
 		if (k == 8 && v.opts[i + 1] == 10)
-			h->last_tsval = get_be32(v.opts + i + 2);
+			c->last_tsval = get_be32(v.opts + i + 2);
 		i += v.opts[i + 1];
 	}
-	pkt_str(h, &v, true, got, sizeof(got));
-	rel = v.seq - h->local_isn;
+	pkt_str(c, &v, true, got, sizeof(got));
+	rel = v.seq - c->local_isn;
 	if (v.flags != p->flags)
 		return hfail(h, "flags differ: got %s", got);
 	if (rel != p->seq || v.plen != p->len)
 		return hfail(h, "sequence/length differ: got %s", got);
-	if (p->has_ack && v.ack - h->remote_isn != p->ack)
+	if (p->has_ack && v.ack - c->remote_isn != p->ack)
 		return hfail(h, "ack differs: got %s", got);
 	if (p->has_win && v.win != p->win)
 		return hfail(h, "window differs: got %s", got);
@@ -633,7 +668,7 @@ static int match_out(struct harness *h, const struct pspec *p, struct hpkt *pk)
 	if (p->has_opts) {
 		char o[400];
 
-		opts_str(v.opts, v.optlen, h->remote_isn, o, sizeof(o));
+		opts_str(v.opts, v.optlen, c->remote_isn, o, sizeof(o));
 		if (!opts_match(p->opts, o))
 			return hfail(h, "options differ: got <%s> in %s", o, got);
 	}
@@ -646,12 +681,28 @@ static int match_out(struct harness *h, const struct pspec *p, struct hpkt *pk)
 				     pattern(off), got);
 	}
 	if (v.plen || (v.flags & (WIRE_TCP_SYN | WIRE_TCP_FIN))) {
-		size_t n = pk->len < sizeof(h->last_out) ? pk->len : sizeof(h->last_out);
+		size_t n = pk->len < sizeof(c->last_out) ? pk->len : sizeof(c->last_out);
 
-		memcpy(h->last_out, pk->data, n);
-		h->last_out_len = n;
+		memcpy(c->last_out, pk->data, n);
+		c->last_out_len = n;
 	}
 	return 0;
+}
+
+static struct hpeer *peer_find(struct harness *h, uint32_t addr, uint16_t port)
+{
+	for (size_t i = 0; i < h->npeers; i++)
+		if (h->peers[i].addr == addr && h->peers[i].port == port)
+			return &h->peers[i];
+	return NULL;
+}
+
+/* The peer whose numbers make a packet from the stack readable. */
+static struct hpeer *pkt_peer(struct harness *h, const struct tcpv *v)
+{
+	struct hpeer *c = peer_find(h, v->daddr, v->dport);
+
+	return c ? c : &h->dflt;
 }
 
 /* Run the world to script time t; any packet the stack sends before is unexpected. */
@@ -664,7 +715,7 @@ static int run_to(struct harness *h, uint64_t t)
 		char got[600];
 
 		if (parse_ip_tcp(h->q->data, h->q->len, &v) == 0)
-			pkt_str(h, &v, true, got, sizeof(got));
+			pkt_str(pkt_peer(h, &v), &v, true, got, sizeof(got));
 		else
 			snprintf(got, sizeof(got), "(non-TCP, %zu bytes)", h->q->len);
 		return hfail(h, "unexpected packet at %.3f: %s", (double)(h->q->t_ns - h->t0_ns) / 1e9,
@@ -676,7 +727,7 @@ static int run_to(struct harness *h, uint64_t t)
 		char got[600];
 
 		if (parse_ip_tcp(h->q->data, h->q->len, &v) == 0)
-			pkt_str(h, &v, true, got, sizeof(got));
+			pkt_str(pkt_peer(h, &v), &v, true, got, sizeof(got));
 		else
 			snprintf(got, sizeof(got), "(non-TCP, %zu bytes)", h->q->len);
 		return hfail(h, "unexpected packet at %.3f: %s", (double)(h->q->t_ns - h->t0_ns) / 1e9,
@@ -685,47 +736,139 @@ static int run_to(struct harness *h, uint64_t t)
 	return 0;
 }
 
-static int expect_out(struct harness *h, uint64_t t, uint64_t lo, uint64_t hi,
-		      const struct pspec *p)
+/* The packets of a tagged line go to these peers (n == 0: an untagged line). */
+struct psel {
+	struct hpeer **v;
+	size_t n;
+};
+
+/* The first queued packet for a selected peer not yet matched by this line (its link). */
+static struct hpkt **q_find(struct harness *h, const struct psel *sel, struct hpeer **who)
 {
-	uint64_t now = now_script(h);
-	struct hpkt *pk;
-	int rc;
+	for (struct hpkt **pp = &h->q; *pp; pp = &(*pp)->next) {
+		struct tcpv v;
 
-	if (!h->q)
-		ips_world_run_until(h->w, q_nonempty, h, hi > now ? hi - now : 0);
-	pk = q_pop(h);
-	if (!pk)
-		return hfail(h, "expected packet not sent by %.3f", (double)hi / 1e9);
-	{
-		uint64_t at = pk->t_ns - h->t0_ns;
+		if (parse_ip_tcp((*pp)->data, (*pp)->len, &v) < 0)
+			continue;
+		for (size_t i = 0; i < sel->n; i++) {
+			struct hpeer *c = sel->v[i];
 
-		if (at < lo) {
-			struct tcpv v;
-			char got[600];
-
-			parse_ip_tcp(pk->data, pk->len, &v);
-			pkt_str(h, &v, true, got, sizeof(got));
-			free(pk);
-			return hfail(h, "packet sent too early at %.3f (expected %.3f): %s",
-				     (double)at / 1e9, (double)t / 1e9, got);
+			if (!c->picked && c->addr == v.daddr && c->port == v.dport) {
+				*who = c;
+				return pp;
+			}
 		}
 	}
-	rc = match_out(h, p, pk);
-	free(pk);
+	return NULL;
+}
+
+struct qwait {
+	struct harness *h;
+	const struct psel *sel;
+};
+
+static int q_has_for(void *arg)
+{
+	struct qwait *qw = arg;
+	struct hpeer *c;
+
+	return q_find(qw->h, qw->sel, &c) != NULL;
+}
+
+static struct hpkt *q_unlink(struct harness *h, struct hpkt **pp)
+{
+	struct hpkt *p = *pp;
+
+	*pp = p->next;
+	if (h->q_tail == p) {
+		h->q_tail = h->q;
+		while (h->q_tail && h->q_tail->next)
+			h->q_tail = h->q_tail->next;
+	}
+	p->next = NULL;
+	return p;
+}
+
+static int check_not_early(struct harness *h, struct hpeer *c, struct hpkt *pk, uint64_t t,
+			   uint64_t lo)
+{
+	uint64_t at = pk->t_ns - h->t0_ns;
+
+	if (at < lo) {
+		struct tcpv v;
+		char got[600];
+
+		parse_ip_tcp(pk->data, pk->len, &v);
+		pkt_str(c, &v, true, got, sizeof(got));
+		free(pk);
+		return hfail(h, "packet sent too early at %.3f (expected %.3f): %s",
+			     (double)at / 1e9, (double)t / 1e9, got);
+	}
+	return 0;
+}
+
+/* An untagged '>' takes the next packet the stack sent; a tagged one takes, for each of its
+ * peers, the first packet to that peer (packets to different peers may come in any order:
+ * timers that expire together fire in an order neither stack promises). */
+static int expect_out(struct harness *h, uint64_t t, uint64_t lo, uint64_t hi,
+		      const struct pspec *p, const struct psel *sel)
+{
+	struct hpkt *pk;
+	int rc = 0;
+
+	if (!sel->n) {
+		uint64_t now = now_script(h);
+
+		if (!h->q)
+			ips_world_run_until(h->w, q_nonempty, h, hi > now ? hi - now : 0);
+		pk = q_pop(h);
+		if (!pk)
+			return hfail(h, "expected packet not sent by %.3f", (double)hi / 1e9);
+		if (check_not_early(h, &h->dflt, pk, t, lo) < 0)
+			return -1;
+		rc = match_out(h, &h->dflt, p, pk);
+		free(pk);
+		return rc;
+	}
+	for (size_t k = 0; k < sel->n && !rc; k++) {
+		struct qwait qw = { h, sel };
+		struct hpeer *c = NULL;
+		struct hpkt **pp = q_find(h, sel, &c);
+		uint64_t now = now_script(h);
+
+		if (!pp) {
+			ips_world_run_until(h->w, q_has_for, &qw, hi > now ? hi - now : 0);
+			pp = q_find(h, sel, &c);
+		}
+		if (!pp) {
+			rc = hfail(h, "expected packet not sent by %.3f (%zu of %zu)", (double)hi / 1e9,
+				   k, sel->n);
+			break;
+		}
+		pk = q_unlink(h, pp);
+		c->picked = true;
+		if (check_not_early(h, c, pk, t, lo) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = match_out(h, c, p, pk);
+		free(pk);
+	}
+	for (size_t i = 0; i < sel->n; i++)
+		sel->v[i]->picked = false;
 	return rc;
 }
 
 /* ---- ICMP ---- */
 
-static int inject_icmp(struct harness *h, struct tok *t)
+static int inject_icmp(struct harness *h, const struct hpeer *c, struct tok *t)
 {
 	char w[32];
 	uint8_t b[256];
-	uint32_t src = inet_addr(H_REMOTE), dst = inet_addr(H_LOCAL);
+	uint32_t src = c->addr, dst = inet_addr(H_LOCAL);
 	int type = 3, code = 0;
 	uint32_t mtu = 0;
-	size_t q = h->last_out_len < 48 ? h->last_out_len : 48, n;
+	size_t q = c->last_out_len < 48 ? c->last_out_len : 48, n;
 	uint8_t *ic;
 
 	while (next_word(t, w, sizeof(w))) {
@@ -758,7 +901,7 @@ static int inject_icmp(struct harness *h, struct tok *t)
 	ic[1] = (uint8_t)code;
 	if (code == 4)
 		put_be16(ic + 6, (uint16_t)mtu);
-	memcpy(ic + 8, h->last_out, q);
+	memcpy(ic + 8, c->last_out, q);
 	put_be16(ic + 2, csum16(ic, 8 + q, 0));
 	return ips_cbdev_inject(h->st, "tun0", b, n + 8 + q) < 0 ? hfail(h, "inject failed") : 0;
 }
@@ -998,6 +1141,8 @@ static int set_sysctl(struct harness *h, const char *name, const char *val)
 	char full[128];
 	int v = atoi(val);
 
+	if (!strncmp(name, "net.", 4))	/* a full name: net.core.somaxconn */
+		return ips_sysctl_set(h->st, name, val) == 0 ? 0 : hfail(h, "cannot set %s", name);
 	snprintf(full, sizeof(full), "net.ipv4.%s", name);
 	if (ips_sysctl_set(h->st, full, val) == 0)
 		return 0;
@@ -1066,6 +1211,19 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 			return hfail(h, "counter %s = %llu, expected %ld", w, (unsigned long long)v, want);
 		return 0;
 	}
+	if (!strcmp(cmd, "synq")) {
+		/* request sockets of every listener (the kernel's SYN_RECV lines in
+		 * /proc/net/tcp) */
+		long n = 0;
+
+		for (int i = 3; i < H_MAXFD; i++)
+			if (h->fds[i] && h->fds[i]->state == TCP_LISTEN && h->fds[i]->lq)
+				n += h->fds[i]->lq->syn_qlen;
+		stack_unlock(h->st);
+		if (parse_result(h, t, &want, &has) < 0)
+			return -1;
+		return check_result(h, "synq", n, want, has);
+	}
 	if (!strcmp(cmd, "tw_count") || !strcmp(cmd, "socks")) {
 		long n = !strcmp(cmd, "socks") ? tcp_count_socks(h->st) : tcp_count_timewait(h->st);
 
@@ -1096,11 +1254,16 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 	} else if (!strcmp(cmd, "listen")) {
 		uint32_t b = 0;
 
+		unsigned somaxconn = (unsigned)h->st->sysctl.core.somaxconn;
+
 		next_word(t, w, sizeof(w));
 		parse_u32(w, &b);
+		/* __sys_listen() clamps the backlog to net.core.somaxconn */
+		if (b > somaxconn)
+			b = somaxconn;
 		rc = tcp_listen(tp, (int)b);
 		if (!rc)
-			h->local_port = tp->h.lport;
+			h->local_port = h->listen_port = tp->h.lport;
 	} else if (!strcmp(cmd, "connect")) {
 		uint32_t port = 0;
 
@@ -1108,9 +1271,18 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 		parse_u32(w, &port);
 		h->remote_port = (uint16_t)port;
 		h->remote_port_seen = 0;
-		h->local_isn_known = false;
+		h->dflt.local_isn_known = false;
 		rc = tcp_connect(tp, inet_addr(H_REMOTE), (uint16_t)port);
 		h->local_port = tp->h.lport;
+		{
+			/* a tagged peer at that port now speaks for this connection */
+			struct hpeer *c = peer_find(h, inet_addr(H_REMOTE), (uint16_t)port);
+
+			if (c) {
+				c->local_isn_known = false;
+				c->local_port = tp->h.lport;
+			}
+		}
 	} else if (!strcmp(cmd, "accept")) {
 		int err;
 		struct tcp_sock *c = tcp_accept(tp, &err);
@@ -1271,6 +1443,111 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 
 /* ---- the script ---- */
 
+static struct hpeer *peer_get(struct harness *h, uint32_t addr, uint16_t port)
+{
+	struct hpeer *c = peer_find(h, addr, port);
+
+	if (c || h->npeers == H_MAXPEERS)
+		return c;
+	c = &h->peers[h->npeers++];
+	memset(c, 0, sizeof(*c));
+	c->addr = addr;
+	c->port = port;
+	c->remote_isn = H_REMOTE_ISN;
+	return c;
+}
+
+/* "A" or "A..B" (numbers, or dotted addresses within one /24). */
+static int parse_range(const char *w, bool is_addr, uint32_t *lo, uint32_t *hi)
+{
+	char a[64];
+	const char *dots = strstr(w, "..");
+
+	snprintf(a, sizeof(a), "%.*s", dots ? (int)(dots - w) : (int)strlen(w), w);
+	if (is_addr) {
+		struct in_addr x, y;
+
+		if (!inet_aton(a, &x) || (dots && !inet_aton(dots + 2, &y)))
+			return -1;
+		*lo = ntohl(x.s_addr);
+		*hi = dots ? ntohl(y.s_addr) : *lo;
+		if ((*lo >> 8) != (*hi >> 8))
+			return -1;
+	} else {
+		if (parse_u32(a, lo) || (dots && parse_u32(dots + 2, hi)))
+			return -1;
+		if (!dots)
+			*hi = *lo;
+		if (*hi > 65535)
+			return -1;
+	}
+	return *hi < *lo ? -1 : 0;
+}
+
+/* An optional peer tag after '<' or '>': "[port P]", "[addr A port P]", ranges "P1..P2"
+ * and "A1..A2" (every address with every port), "isn N" / "isn +N" (the peer's ISN, which
+ * makes its sequence numbers relative; implies new), "new" (a new connection from the same
+ * peer: the stack's ISN is learned again from its next SYN). */
+static int parse_tag(struct harness *h, struct tok *t, struct psel *sel)
+{
+	char buf[256], w[64];
+	const char *end;
+	uint32_t alo = ntohl(inet_addr(H_REMOTE)), ahi = alo, plo = 0, phi = 0, isn = 0;
+	bool has_port = false, isn_rel = false, has_isn = false, fresh = false;
+	struct tok tt;
+
+	sel->n = 0;
+	skip_ws(t);
+	if (*t->s != '[')
+		return 0;
+	end = strchr(t->s, ']');
+	if (!end)
+		return hfail(h, "unterminated peer tag");
+	snprintf(buf, sizeof(buf), "%.*s", (int)(end - t->s - 1), t->s + 1);
+	t->s = end + 1;
+	tt.s = buf;
+	while (next_word(&tt, w, sizeof(w))) {
+		char v[64];
+
+		if (!strcmp(w, "new")) {
+			fresh = true;
+			continue;
+		}
+		if (!next_word(&tt, v, sizeof(v)))
+			return hfail(h, "peer tag: %s wants a value", w);
+		if (!strcmp(w, "port")) {
+			if (parse_range(v, false, &plo, &phi) < 0)
+				return hfail(h, "peer tag: bad port %s", v);
+			has_port = true;
+		} else if (!strcmp(w, "addr")) {
+			if (parse_range(v, true, &alo, &ahi) < 0)
+				return hfail(h, "peer tag: bad address %s (ranges within one /24)", v);
+		} else if (!strcmp(w, "isn")) {
+			isn_rel = v[0] == '+' || v[0] == '-';
+			if (parse_u32(v[0] == '+' ? v + 1 : v, &isn))
+				return hfail(h, "peer tag: bad isn %s", v);
+			has_isn = fresh = true;
+		} else {
+			return hfail(h, "peer tag: unknown word %s", w);
+		}
+	}
+	if (!has_port)
+		return hfail(h, "peer tag without a port");
+	for (uint32_t a = alo; a <= ahi; a++)
+		for (uint32_t p = plo; p <= phi; p++) {
+			struct hpeer *c = peer_get(h, htonl(a), (uint16_t)p);
+
+			if (!c)
+				return hfail(h, "more than %d peers", H_MAXPEERS);
+			if (has_isn)
+				c->remote_isn = isn_rel ? c->remote_isn + isn : isn;
+			if (fresh)
+				c->local_isn_known = false;
+			sel->v[sel->n++] = c;
+		}
+	return 0;
+}
+
 static int parse_time(struct harness *h, const char *w, uint64_t *t, uint64_t *lo, uint64_t *hi)
 {
 	char a[80], b[80];
@@ -1330,10 +1607,11 @@ static int run_line(struct harness *h, char *line)
 		return hfail(h, "missing event after the time");
 	if (!strcmp(w, ">")) {
 		struct pspec p;
+		struct psel sel = { h->sel, 0 };
 
-		if (parse_pspec(h, &t, &p) < 0)
+		if (parse_tag(h, &t, &sel) < 0 || parse_pspec(h, &t, &p) < 0)
 			return -1;
-		if (expect_out(h, tm, lo, hi, &p) < 0)
+		if (expect_out(h, tm, lo, hi, &p, &sel) < 0)
 			return -1;
 		h->last_ns = tm;
 		return 0;
@@ -1343,17 +1621,34 @@ static int run_line(struct harness *h, char *line)
 	h->last_ns = tm;
 	if (!strcmp(w, "<")) {
 		struct pspec p;
+		struct psel sel = { h->sel, 0 };
 
+		if (parse_tag(h, &t, &sel) < 0)
+			return -1;
 		skip_ws(&t);
 		if (!strncmp(t.s, "icmp", 4)) {
 			t.s += 4;
-			return inject_icmp(h, &t);
+			if (!sel.n)
+				return inject_icmp(h, &h->dflt, &t);
+			for (size_t i = 0; i < sel.n; i++) {
+				struct tok ti = t;
+
+				if (inject_icmp(h, sel.v[i], &ti) < 0)
+					return -1;
+			}
+			return 0;
 		}
 		if (parse_pspec(h, &t, &p) < 0)
 			return -1;
-		if (p.flags & WIRE_TCP_SYN && !(p.flags & WIRE_TCP_ACK) && p.seq == 0)
-			h->remote_port_seen = 0;
-		return inject_tcp(h, &p);
+		if (!sel.n) {
+			if (p.flags & WIRE_TCP_SYN && !(p.flags & WIRE_TCP_ACK) && p.seq == 0)
+				h->remote_port_seen = 0;
+			return inject_tcp(h, &h->dflt, &p);
+		}
+		for (size_t i = 0; i < sel.n; i++)
+			if (inject_tcp(h, sel.v[i], &p) < 0)
+				return -1;
+		return 0;
 	}
 	return do_call(h, w, &t);
 }
@@ -1371,8 +1666,15 @@ int tcp_script_run(const char *name, const char *text, FILE *err)
 	h->name = name;
 	h->err = err;
 	h->tol_ns = 4000000;	/* 4 ms, as packetdrill */
-	h->remote_isn = H_REMOTE_ISN;
+	h->dflt.remote_isn = H_REMOTE_ISN;
+	h->dflt.addr = inet_addr(H_REMOTE);
 	h->remote_port = 8080;
+	h->peers = calloc(H_MAXPEERS, sizeof(*h->peers));
+	h->sel = calloc(H_MAXPEERS, sizeof(*h->sel));
+	if (!h->peers || !h->sel) {
+		rc = -1;
+		goto out_nomem;
+	}
 	h->mtu = 1500;
 	m = strstr(text, "option mtu ");
 	if (m)
@@ -1431,6 +1733,9 @@ out:
 		rc = -1;
 	}
 	ips_world_free(h->w);
+out_nomem:
+	free(h->peers);
+	free(h->sel);
 	free(copy);
 	free(h);
 	return rc;

@@ -84,7 +84,7 @@ IOCTLS = {"SIOCINQ": 0x541B, "FIONREAD": 0x541B, "SIOCOUTQ": 0x5411, "SIOCOUTQNS
           "SIOCATMARK": 0x8905}
 
 
-PURE = ("state", "tw_count", "socks", "counter", "info", "poll", "error")
+PURE = ("state", "tw_count", "socks", "synq", "counter", "info", "poll", "error")
 
 
 class Fail(Exception):
@@ -181,6 +181,7 @@ def parse_out(data):
         return None
     p = Pkt()
     p.tos = data[1]
+    p.daddr = socket.inet_ntoa(data[16:20])
     t = data[ihl:]
     doff = (t[12] >> 4) * 4
     p.sport, p.dport, p.seq, p.ack = struct.unpack("!HHII", t[:12])
@@ -198,6 +199,37 @@ def flags_str(f):
 
 class Spec:
     pass
+
+
+class Peer:
+    """A remote end the replay plays (see harness.c's struct hpeer): the untagged lines
+    use the default peer, a line tagged [port P] (addr, ranges) its own."""
+    def __init__(self, addr, port):
+        self.addr = addr
+        self.port = port
+        self.local_port = 0
+        self.local_isn = 0
+        self.local_isn_known = False
+        self.remote_isn = REMOTE_ISN
+        self.last_tsval = 0
+        self.last_out = b""
+
+
+def parse_range(v, is_addr):
+    a, dots, b = v.partition("..")
+    if is_addr:
+        lo = struct.unpack("!I", socket.inet_aton(a))[0]
+        hi = struct.unpack("!I", socket.inet_aton(b))[0] if dots else lo
+        if lo >> 8 != hi >> 8:
+            raise ValueError(v)
+    else:
+        lo = int(a, 0)
+        hi = int(b, 0) if dots else lo
+        if hi > 65535:
+            raise ValueError(v)
+    if hi < lo:
+        raise ValueError(v)
+    return lo, hi
 
 
 def parse_pspec(words_line):
@@ -239,7 +271,9 @@ def parse_pspec(words_line):
 
 class Runner:
     def __init__(self, path, text, tol_ms, verbose):
-        self.local_isn = 0
+        self.dflt = Peer(REMOTE, None)
+        self.peers = {}  # (addr, port) -> Peer
+        self.listen_port = 0
         self.path = path
         self.text = text
         self.tol = tol_ms / 1000.0
@@ -250,11 +284,8 @@ class Runner:
         self.wr = {}     # fd -> bytes written (stream offset)
         self.rd = {}     # fd -> bytes read
         self.remote_port = 8080
-        self.local_isn_known = False
         self.remote_port_seen = None
         self.local_port = 0
-        self.last_tsval = 0
-        self.last_out = b""
         self.ident = 1
         self.last = 0.0
         self.last_pkt = 0.0
@@ -334,9 +365,13 @@ class Runner:
             raise Soft()
         raise Fail("%s:%d: %s\n    script: %s" % (self.path, self.lineno, msg, self.line))
 
-    def pstr(self, p, out=True):
-        sb = self.local_isn if out else REMOTE_ISN
-        ab = REMOTE_ISN if out else (self.local_isn or 0)
+    def pkt_peer(self, p):
+        return self.peers.get((p.daddr, p.dport), self.dflt)
+
+    def pstr(self, p, out=True, c=None):
+        c = c or self.pkt_peer(p)
+        sb = c.local_isn if out else c.remote_isn
+        ab = c.remote_isn if out else (c.local_isn or 0)
         rel = (p.seq - (sb or 0)) & 0xFFFFFFFF
         s = "> %s %d:%d(%d)" % (flags_str(p.flags), rel, rel + len(p.payload), len(p.payload))
         if p.flags & 0x10:
@@ -363,7 +398,7 @@ class Runner:
                 self.fail("unexpected packet at %.3f: %s" % (p.t - self.t0, self.pstr(p)))
 
     # ---- packets ----
-    def build_opts(self, spec):
+    def build_opts(self, spec, c):
         o = b""
         for item in spec.split(","):
             w = item.split()
@@ -381,14 +416,14 @@ class Runner:
             elif k == "sackOK":
                 o += b"\4\2"
             elif k == "TS":
-                ecr = self.last_tsval if w[4] == "*" else int(w[4])
+                ecr = c.last_tsval if w[4] == "*" else int(w[4])
                 o += struct.pack("!BBII", 8, 10, int(w[2]), ecr)
             elif k == "sack":
                 bl = b""
                 for b in w[1:]:
-                    a, c = b.split(":")
-                    bl += struct.pack("!II", (int(a) + self.local_isn) & 0xFFFFFFFF,
-                                      (int(c) + self.local_isn) & 0xFFFFFFFF)
+                    a, e = b.split(":")
+                    bl += struct.pack("!II", (int(a) + c.local_isn) & 0xFFFFFFFF,
+                                      (int(e) + c.local_isn) & 0xFFFFFFFF)
                 o += struct.pack("!BB", 5, 2 + len(bl)) + bl
             else:
                 self.fail("unknown option %s" % k)
@@ -396,28 +431,31 @@ class Runner:
             o += b"\0"
         return o
 
-    def inject(self, s):
-        o = self.build_opts(s.opts) if s.opts is not None else b""
+    def inject(self, s, c):
+        o = self.build_opts(s.opts, c) if s.opts is not None else b""
         hl = 20 + len(o)
         tos = 2 if s.ect0 else 3 if s.ce else 0
         if s.tos is not None:
             tos = s.tos
         base = 0 if s.flags & 0x02 else 1
         pay = pattern_bytes(s.seq - base, s.len)
-        sport = self.remote_port_seen or self.remote_port
-        lisn = self.local_isn or 0
-        th = struct.pack("!HHIIBBHHH", sport, self.local_port, (s.seq + REMOTE_ISN) & 0xFFFFFFFF,
+        if c is self.dflt:
+            sport, dport = self.remote_port_seen or self.remote_port, self.local_port
+        else:
+            sport, dport = c.port, c.local_port or self.listen_port
+        lisn = c.local_isn or 0
+        th = struct.pack("!HHIIBBHHH", sport, dport, (s.seq + c.remote_isn) & 0xFFFFFFFF,
                          ((s.ack or 0) + lisn) & 0xFFFFFFFF if s.ack is not None else 0,
                          (hl // 4) << 4 | ((s.flags >> 8) & 1), s.flags & 0xFF,
                          s.win if s.win is not None else 65535, 0,
                          s.urg if s.urg is not None else 0) + o + pay
-        ph = socket.inet_aton(REMOTE) + socket.inet_aton(LOCAL) + struct.pack("!BBH", 0, 6, len(th))
-        c = csum(ph + th)
-        th = th[:16] + struct.pack("!H", c) + th[18:]
+        ph = socket.inet_aton(c.addr) + socket.inet_aton(LOCAL) + struct.pack("!BBH", 0, 6, len(th))
+        ck = csum(ph + th)
+        th = th[:16] + struct.pack("!H", ck) + th[18:]
         self.ident += 1
-        os.write(self.tun, ip_hdr(6, len(th), REMOTE, LOCAL, tos, self.ident) + th)
+        os.write(self.tun, ip_hdr(6, len(th), c.addr, LOCAL, tos, self.ident) + th)
 
-    def inject_icmp(self, words):
+    def inject_icmp(self, words, c):
         typ, code, mtu = 3, 0, 0
         i = 0
         while i < len(words):
@@ -434,30 +472,57 @@ class Runner:
             else:
                 self.fail("bad icmp word %s" % w)
             i += 1
-        if not self.last_out:
+        if not c.last_out:
             self.fail("no packet to quote")
-        quote = self.last_out[:48]
+        quote = c.last_out[:48]
         ic = struct.pack("!BBHHH", typ, code, 0, 0, mtu if code == 4 else 0) + quote
         ic = ic[:2] + struct.pack("!H", csum(ic)) + ic[4:]
         self.ident += 1
-        os.write(self.tun, ip_hdr(1, len(ic), REMOTE, LOCAL, 0, self.ident) + ic)
+        os.write(self.tun, ip_hdr(1, len(ic), c.addr, LOCAL, 0, self.ident) + ic)
 
-    def expect(self, s, t, lo, hi):
-        with self.cv:
-            while not self.q:
-                d = self.t0 + hi - time.monotonic()
-                if d <= 0:
-                    break
-                self.cv.wait(d)
-            if not self.q:
-                self.fail("expected packet not sent by %.3f" % hi)
-            p = self.q.pop(0)
+    def expect(self, s, t, lo, hi, sel):
+        """An untagged line takes the next packet; a tagged one, for each of its peers,
+        the first packet to that peer (peers in any order)."""
+        if not sel:
+            with self.cv:
+                while not self.q:
+                    d = self.t0 + hi - time.monotonic()
+                    if d <= 0:
+                        break
+                    self.cv.wait(d)
+                if not self.q:
+                    self.fail("expected packet not sent by %.3f" % hi)
+                p = self.q.pop(0)
+            self.match(s, t, lo, hi, p, self.dflt)
+            return
+        left = {(c.addr, c.port): c for c in sel}
+        while left:
+            with self.cv:
+                while True:
+                    j = next((i for i, x in enumerate(self.q) if (x.daddr, x.dport) in left), None)
+                    if j is not None:
+                        break
+                    d = self.t0 + hi - time.monotonic()
+                    if d <= 0:
+                        break
+                    self.cv.wait(d)
+                if j is None:
+                    self.fail("expected packet not sent by %.3f (%d of %d)" %
+                              (hi, len(sel) - len(left), len(sel)))
+                p = self.q.pop(j)
+            c = left.pop((p.daddr, p.dport))
+            self.match(s, t, lo, hi, p, c)
+
+    def match(self, s, t, lo, hi, p, c):
         at = p.t - self.t0
-        if s.flags & 0x02 and not self.local_isn_known:
-            self.local_isn_known = True
-            self.local_isn = (p.seq - s.seq) & 0xFFFFFFFF
-        self.local_port = p.sport
-        self.remote_port_seen = p.dport
+        if s.flags & 0x02 and not c.local_isn_known:
+            c.local_isn_known = True
+            c.local_isn = (p.seq - s.seq) & 0xFFFFFFFF
+        if c is self.dflt:
+            self.local_port = p.sport
+            self.remote_port_seen = p.dport
+        else:
+            c.local_port = p.sport
         o = p.opts
         i = 0
         while i + 10 <= len(o):
@@ -469,21 +534,21 @@ class Runner:
             if o[i + 1] < 2:
                 break
             if o[i] == 8 and o[i + 1] == 10:
-                self.last_tsval = struct.unpack("!I", o[i + 2:i + 6])[0]
+                c.last_tsval = struct.unpack("!I", o[i + 2:i + 6])[0]
             i += o[i + 1]
-        got = self.pstr(p)
+        got = self.pstr(p, c=c)
         self.drift = max(0.0, at - t)
         self.last_pkt = t
         if at < lo:
             self.fail("packet sent too early at %.3f (expected %.3f): %s" % (at, t, got))
         if at > hi:
             self.fail("packet sent too late at %.3f (expected %.3f): %s" % (at, t, got))
-        rel = (p.seq - self.local_isn) & 0xFFFFFFFF if self.local_isn is not None else None
+        rel = (p.seq - c.local_isn) & 0xFFFFFFFF
         if p.flags != s.flags:
             self.fail("flags differ: got %s" % got)
         if rel != s.seq or len(p.payload) != s.len:
             self.fail("sequence/length differ: got %s" % got)
-        if s.ack is not None and (p.ack - REMOTE_ISN) & 0xFFFFFFFF != s.ack:
+        if s.ack is not None and (p.ack - c.remote_isn) & 0xFFFFFFFF != s.ack:
             self.fail("ack differs: got %s" % got)
         if s.win is not None and p.win != s.win:
             self.fail("window differs: got %s" % got)
@@ -494,14 +559,14 @@ class Runner:
         if s.tos is not None and p.tos != s.tos:
             self.fail("expected tos 0x%x: tos 0x%x, %s" % (s.tos, p.tos, got))
         if s.opts is not None:
-            og = opts_str(p.opts, REMOTE_ISN)
+            og = opts_str(p.opts, c.remote_isn)
             if not opts_match(s.opts, og):
                 self.fail("options differ: got <%s> in %s" % (og, got))
         base = 0 if p.flags & 0x02 else 1
         if p.payload != pattern_bytes(rel - base, len(p.payload)):
             self.fail("payload differs: %s" % got)
         if p.payload or p.flags & 0x03:
-            self.last_out = p.raw[:128]
+            c.last_out = p.raw[:128]
         if self.verbose:
             print("  %8.3f %s" % (at, got))
 
@@ -566,8 +631,10 @@ class Runner:
             return self.check("socket", self.newfd(s), w)
         if cmd == "sysctl":
             v = w[1].replace(",", " ")
+            path = ("/proc/sys/" + w[0].replace(".", "/") if w[0].startswith("net.")
+                    else "/proc/sys/net/ipv4/" + w[0])
             try:
-                with open("/proc/sys/net/ipv4/" + w[0], "w") as f:
+                with open(path, "w") as f:
                     f.write(v)
             except OSError as e:
                 self.fail("sysctl %s: %s" % (w[0], e))
@@ -580,6 +647,13 @@ class Runner:
             if want is not None and c[w[0]] != want:
                 self.fail("counter %s = %d, expected %d" % (w[0], c[w[0]], want))
             return
+        if cmd == "synq":
+            n = 0
+            with open("/proc/net/tcp") as f:
+                for ln in f.readlines()[1:]:
+                    if ln.split()[3] == "03":
+                        n += 1
+            return self.check("synq", n, w)
         if cmd == "tw_count":
             with open("/proc/net/sockstat") as f:
                 for ln in f:
@@ -610,16 +684,20 @@ class Runner:
         elif cmd == "listen":
             rest = a[1:]
             s.listen(int(a[0]))
-            self.local_port = s.getsockname()[1]
+            self.local_port = self.listen_port = s.getsockname()[1]
             rc = 0
         elif cmd == "connect":
             rest = a[1:]
             self.remote_port = int(a[0])
             self.remote_port_seen = None
-            self.local_isn_known = False
+            self.dflt.local_isn_known = False
             e = s.connect_ex((REMOTE, int(a[0])))
             rc = -e if e else 0
             self.local_port = s.getsockname()[1]
+            c = self.peers.get((REMOTE, int(a[0])))
+            if c:   # a tagged peer at that port now speaks for this connection
+                c.local_isn_known = False
+                c.local_port = self.local_port
         elif cmd == "accept":
             try:
                 c, _ = s.accept()
@@ -753,6 +831,55 @@ class Runner:
         return f
 
     # ---- script ----
+    def parse_tag(self, rest):
+        """'[port P] ...' (see harness.c parse_tag): the selected peers and the rest."""
+        rest = rest.strip()
+        if not rest.startswith("["):
+            return [], rest
+        end = rest.find("]")
+        if end < 0:
+            self.fail("unterminated peer tag")
+        w = rest[1:end].split()
+        rest = rest[end + 1:]
+        alo = ahi = struct.unpack("!I", socket.inet_aton(REMOTE))[0]
+        ports, isn, rel, fresh = None, None, False, False
+        i = 0
+        try:
+            while i < len(w):
+                if w[i] == "new":
+                    fresh = True
+                    i += 1
+                    continue
+                k, v = w[i], w[i + 1]
+                i += 2
+                if k == "port":
+                    ports = parse_range(v, False)
+                elif k == "addr":
+                    alo, ahi = parse_range(v, True)
+                elif k == "isn":
+                    rel = v[0] in "+-"
+                    isn = int(v, 0)
+                    fresh = True
+                else:
+                    self.fail("peer tag: unknown word %s" % k)
+        except (ValueError, IndexError, OSError):
+            self.fail("bad peer tag %s" % w)
+        if ports is None:
+            self.fail("peer tag without a port")
+        sel = []
+        for a in range(alo, ahi + 1):
+            for port in range(ports[0], ports[1] + 1):
+                addr = socket.inet_ntoa(struct.pack("!I", a))
+                c = self.peers.get((addr, port))
+                if c is None:
+                    c = self.peers[(addr, port)] = Peer(addr, port)
+                if isn is not None:
+                    c.remote_isn = (c.remote_isn + isn if rel else isn) & 0xFFFFFFFF
+                if fresh:
+                    c.local_isn_known = False
+                sel.append(c)
+        return sel, rest
+
     def parse_time(self, w):
         a, _, b = w.partition("~")
         if a == "*":
@@ -812,7 +939,8 @@ class Runner:
             if ev == ">":
                 hi = max(hi, t + self.drift + self.tol + (t - self.last_pkt) / 8)
                 self.last = t
-                self.expect(parse_pspec(body.split(">", 1)[1]), t, lo, hi)
+                sel, rest = self.parse_tag(body.split(">", 1)[1])
+                self.expect(parse_pspec(rest), t, lo, hi, sel)
                 return
             self.check_unexpected()
             self.sleep_to(t + self.drift)
@@ -838,14 +966,19 @@ class Runner:
                 return
             if ev == "<":
                 self.last_pkt = t
-                rest = body.split("<", 1)[1].strip()
+                sel, rest = self.parse_tag(body.split("<", 1)[1])
+                rest = rest.strip()
                 if rest.startswith("icmp"):
-                    self.inject_icmp(rest.split()[1:])
+                    for c in sel or [self.dflt]:
+                        self.inject_icmp(rest.split()[1:], c)
                     return
                 s = parse_pspec(rest)
-                if s.flags & 0x02 and not s.flags & 0x10 and s.seq == 0:
-                    self.remote_port_seen = None
-                self.inject(s)
+                if not sel:
+                    if s.flags & 0x02 and not s.flags & 0x10 and s.seq == 0:
+                        self.remote_port_seen = None
+                    self.inject(s, self.dflt)
+                for c in sel:
+                    self.inject(s, c)
             else:
                 self.call(ev, w[2:])
 
