@@ -464,14 +464,6 @@ static int cmd_addr(struct ctl_ctx *c, int argc, char **argv)
 
 /* ---- route ---- */
 
-static const char *rtn_name(int type)
-{
-	static const char *names[] = { "unspec", "unicast", "local", "broadcast", "anycast",
-				       "multicast", "blackhole", "unreachable", "prohibit" };
-
-	return type >= 0 && type < (int)(sizeof(names) / sizeof(names[0])) ? names[type] : "?";
-}
-
 struct route_walk {
 	struct ctl_ctx *c;
 	int table;	/* 0: all */
@@ -494,7 +486,7 @@ static int route_show_one(void *arg, const struct fib_route *r)
 	cb_printf(b, "%s{", w->first ? "" : ",");
 	w->first = false;
 	if (r->type != RTN_UNICAST_)
-		cb_printf(b, "\"type\":\"%s\",", rtn_name(r->type));
+		cb_printf(b, "\"type\":\"%s\",", route_type_name(r->type));
 	if (r->plen == 0 && r->table == FIB_TABLE_MAIN)
 		cb_printf(b, "\"dst\":\"default\"");
 	else if (r->plen == 32)
@@ -601,24 +593,12 @@ static int route_show(struct ctl_ctx *c, struct route_walk *w)
 static int route_parse_del(const char *const *tok, int ntok, struct ips_route *r, char *dev,
 			   size_t devlen)
 {
-	static const struct {
-		const char *name;
-		enum ips_route_type type;
-	} types[] = {
-		{ "unicast", IPS_RT_UNICAST },	   { "local", IPS_RT_LOCAL },
-		{ "broadcast", IPS_RT_BROADCAST }, { "blackhole", IPS_RT_BLACKHOLE },
-		{ "unreachable", IPS_RT_UNREACHABLE }, { "prohibit", IPS_RT_PROHIBIT },
-	};
 	bool have_dst = false;
 	int i = 0;
 
 	memset(r, 0, sizeof(*r));
-	for (size_t k = 0; i < ntok && k < sizeof(types) / sizeof(types[0]); k++)
-		if (!strcmp(tok[i], types[k].name)) {
-			r->type = types[k].type;
-			i++;
-			break;
-		}
+	if (i < ntok && (r->type = route_type_parse(tok[i])) != 0)
+		i++;
 	for (; i < ntok; i++) {
 		const char *t = tok[i], *arg = i + 1 < ntok ? tok[i + 1] : NULL;
 		struct in_addr a;

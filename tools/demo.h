@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "ipstack/ipstack.h"
+#include "sha256.h"
 
 /* A growable string, for the JSON report and captured lines. */
 struct dbuf {
@@ -98,17 +99,6 @@ void demo_step_path(struct demo *d);
 void demo_step_tcp(struct demo *d);
 void demo_step_refused(struct demo *d);
 
-/* SHA-256 (tools/demo_sha256.c). */
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;
-	uint8_t buf[64];
-	size_t n;
-};
-void sha256_init(struct sha256 *s);
-void sha256_update(struct sha256 *s, const void *data, size_t len);
-void sha256_final(struct sha256 *s, uint8_t out[32]);
-void sha256_hex(const uint8_t d[32], char out[65]);
 
 /* Addresses of the demo world. */
 #define DEMO_A "10.0.1.2"

@@ -774,7 +774,7 @@ int route_foreach(struct ips_stack *st, int (*cb)(void *arg, const struct fib_ro
 	return rc;
 }
 
-static const char *route_type_name(uint8_t type)
+const char *route_type_name(uint8_t type)
 {
 	switch (type) {
 	case RTN_LOCAL_:
@@ -794,6 +794,23 @@ static const char *route_type_name(uint8_t type)
 	default:
 		return "unicast";
 	}
+}
+
+enum ips_route_type route_type_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum ips_route_type type;
+	} types[] = {
+		{ "unicast", IPS_RT_UNICAST },	   { "local", IPS_RT_LOCAL },
+		{ "broadcast", IPS_RT_BROADCAST }, { "blackhole", IPS_RT_BLACKHOLE },
+		{ "unreachable", IPS_RT_UNREACHABLE }, { "prohibit", IPS_RT_PROHIBIT },
+	};
+
+	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+		if (strcmp(name, types[k].name) == 0)
+			return types[k].type;
+	return 0;
 }
 
 static const char *ip4_str(uint32_t a, char *buf)
@@ -1062,23 +1079,8 @@ IPS_API int ips_route_add_str(ips_stack *st, const char *spec)
 			return -EINVAL;
 		tok[ntok++] = t;
 	}
-	if (i < ntok) {
-		static const struct {
-			const char *name;
-			enum ips_route_type type;
-		} types[] = {
-			{ "unicast", IPS_RT_UNICAST },	   { "local", IPS_RT_LOCAL },
-			{ "broadcast", IPS_RT_BROADCAST }, { "blackhole", IPS_RT_BLACKHOLE },
-			{ "unreachable", IPS_RT_UNREACHABLE }, { "prohibit", IPS_RT_PROHIBIT },
-		};
-		for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
-			if (strcmp(tok[i], types[k].name) == 0) {
-				r.type = types[k].type;
-				i++;
-				break;
-			}
-		}
-	}
+	if (i < ntok && (r.type = route_type_parse(tok[i])) != 0)
+		i++;
 	for (; i < ntok; i++) {
 		const char *t = tok[i], *arg = i + 1 < ntok ? tok[i + 1] : NULL;
 		struct in_addr a;

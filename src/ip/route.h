@@ -165,5 +165,9 @@ int route_foreach(struct ips_stack *st, int (*cb)(void *arg, const struct fib_ro
 		  void *arg);
 /* `ip route show table all` style line for r, without a newline. */
 int route_format(const struct fib_route *r, char *buf, size_t len);
+/* The `ip route` name of a route type (RTN_*_): "unicast", "local", "blackhole", ... */
+const char *route_type_name(uint8_t type);
+/* A type keyword that may start a route spec ("blackhole", "local", ...); 0 if none. */
+enum ips_route_type route_type_parse(const char *name);
 
 #endif

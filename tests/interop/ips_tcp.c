@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "ipstack/ipstack.h"
-#include "../tcp/sha256.c"
+#include "../../tools/sha256.c"
 
 #define BUF (256 * 1024)
 

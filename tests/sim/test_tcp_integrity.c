@@ -7,7 +7,7 @@
 
 #include "support/support.h"
 #include "test.h"
-#include "tcp/sha256.c"
+#include "../../tools/sha256.c"
 #include "core/stack.h"
 #include "transport/tcp.h"
 #include "transport/tcp_int.h"
