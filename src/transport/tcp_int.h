@@ -356,6 +356,7 @@ struct tcp_listen_q {
 	int backlog;			/* sk_max_ack_backlog */
 	int syn_qlen;
 	int acc_qlen;
+	uint64_t syncookie_last_overflow_s;	/* last cookie sent + 1 (tcp_synq_overflow) */
 	struct tcp_req *syn_head;	/* request sockets (list) */
 	struct tcp_sock *acc_head, *acc_tail;
 };
@@ -415,7 +416,6 @@ struct tcp_state {
 	uint32_t challenge_count;
 	uint64_t challenge_stamp_s;
 	struct tcp_sock *all;		/* every tcp_sock, for fini and foreach */
-	uint64_t syncookie_last_overflow_s;
 	size_t ring_bytes;		/* send rings allocated (tcp_mem_bytes) */
 };
 

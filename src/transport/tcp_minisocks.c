@@ -142,7 +142,8 @@ static void tcp_conn_request_isn(struct tcp_sock *lsk, struct tcp_seg *seg, uint
 			req->ts_off = tcp_cookie_init_ts(st, req, req->ts_off) -
 				      (uint32_t)stack_now_ms(st);
 		MIB_INC(st, TcpExtSyncookiesSent);
-		ts->syncookie_last_overflow_s = stack_now_ms(st) / 1000 + 1;
+		/* per listener, as Linux keeps it in the listener's ts_recent_stamp */
+		lsk->lq->syncookie_last_overflow_s = stack_now_ms(st) / 1000 + 1;
 		tcp_send_synack_req(st, req, lsk);
 		free(req);
 		return;

@@ -94,16 +94,15 @@ static uint32_t cookie_check_seq(struct ips_stack *st, const struct tcp_seg *seg
 bool tcp_cookie_check(struct tcp_sock *lsk, struct tcp_seg *seg)
 {
 	struct ips_stack *st = lsk->st;
-	struct tcp_state *ts = tcp_state_of(st);
 	struct tcp_req *req;
 	uint32_t idx;
 
 	if (!st->sysctl.ip.tcp_syncookies)
 		return false;
-	/* tcp_synq_no_recent_overflow(): cookies are only valid for 2 minutes after one was
-	 * sent */
-	if (!ts->syncookie_last_overflow_s ||
-	    stack_now_ms(st) / 1000 + 1 > ts->syncookie_last_overflow_s + 120)
+	/* tcp_synq_no_recent_overflow(): cookies are only checked for 2 minutes after this
+	 * listener sent one */
+	if (!lsk->lq->syncookie_last_overflow_s ||
+	    stack_now_ms(st) / 1000 + 1 > lsk->lq->syncookie_last_overflow_s + 120)
 		return false;
 	idx = cookie_check_seq(st, seg, seg->ack - 1);
 	if (!idx) {

@@ -1485,14 +1485,15 @@ static int parse_range(const char *w, bool is_addr, uint32_t *lo, uint32_t *hi)
 }
 
 /* An optional peer tag after '<' or '>': "[port P]", "[addr A port P]", ranges "P1..P2"
- * and "A1..A2" (every address with every port), "isn N" / "isn +N" (the peer's ISN, which
+ * and "A1..A2" (every address with every port), "lport P" (our port), "isn N" / "isn +N"
+ * (the peer's ISN, which
  * makes its sequence numbers relative; implies new), "new" (a new connection from the same
  * peer: the stack's ISN is learned again from its next SYN). */
 static int parse_tag(struct harness *h, struct tok *t, struct psel *sel)
 {
 	char buf[256], w[64];
 	const char *end;
-	uint32_t alo = ntohl(inet_addr(H_REMOTE)), ahi = alo, plo = 0, phi = 0, isn = 0;
+	uint32_t alo = ntohl(inet_addr(H_REMOTE)), ahi = alo, plo = 0, phi = 0, isn = 0, lport = 0;
 	bool has_port = false, isn_rel = false, has_isn = false, fresh = false;
 	struct tok tt;
 
@@ -1522,6 +1523,9 @@ static int parse_tag(struct harness *h, struct tok *t, struct psel *sel)
 		} else if (!strcmp(w, "addr")) {
 			if (parse_range(v, true, &alo, &ahi) < 0)
 				return hfail(h, "peer tag: bad address %s (ranges within one /24)", v);
+		} else if (!strcmp(w, "lport")) {
+			if (parse_u32(v, &lport) || !lport || lport > 65535)
+				return hfail(h, "peer tag: bad lport %s", v);
 		} else if (!strcmp(w, "isn")) {
 			isn_rel = v[0] == '+' || v[0] == '-';
 			if (parse_u32(v[0] == '+' ? v + 1 : v, &isn))
@@ -1543,6 +1547,8 @@ static int parse_tag(struct harness *h, struct tok *t, struct psel *sel)
 				c->remote_isn = isn_rel ? c->remote_isn + isn : isn;
 			if (fresh)
 				c->local_isn_known = false;
+			if (lport)
+				c->local_port = (uint16_t)lport;
 			sel->v[sel->n++] = c;
 		}
 	return 0;
@@ -1699,10 +1705,11 @@ int tcp_script_run(const char *name, const char *text, FILE *err)
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *hash = strchr(line, '#');
 
-		/* line numbers: strtok_r skips empty lines, count them from the text */
+		/* line numbers: strtok_r skips empty lines, count them in the text (the copy
+		 * has NULs for newlines and comments) */
 		h->lineno = 1;
-		for (const char *c = copy; c < line; c++)
-			if (*c == '\0' || *c == '\n')
+		for (const char *c = text; c < text + (line - copy); c++)
+			if (*c == '\n')
 				h->lineno++;
 		if (hash)
 			*hash = 0;

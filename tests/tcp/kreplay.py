@@ -842,7 +842,7 @@ class Runner:
         w = rest[1:end].split()
         rest = rest[end + 1:]
         alo = ahi = struct.unpack("!I", socket.inet_aton(REMOTE))[0]
-        ports, isn, rel, fresh = None, None, False, False
+        ports, isn, rel, fresh, lport = None, None, False, False, 0
         i = 0
         try:
             while i < len(w):
@@ -856,6 +856,8 @@ class Runner:
                     ports = parse_range(v, False)
                 elif k == "addr":
                     alo, ahi = parse_range(v, True)
+                elif k == "lport":
+                    lport = int(v, 0)
                 elif k == "isn":
                     rel = v[0] in "+-"
                     isn = int(v, 0)
@@ -877,6 +879,8 @@ class Runner:
                     c.remote_isn = (c.remote_isn + isn if rel else isn) & 0xFFFFFFFF
                 if fresh:
                     c.local_isn_known = False
+                if lport:
+                    c.local_port = lport
                 sel.append(c)
         return sel, rest
 
