@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csum.h"
+
 /* A per-thread cache of free pool-sized blocks in front of the pools' locked free lists.
  * A stack's thread frees most buffers it allocates (and a memlink sender allocates from
  * the receiver's pool in its own thread), so allocation and release usually take no
@@ -190,9 +192,59 @@ struct pkb *pkb_copy(const struct pkb *p)
 	c->priority = p->priority;
 	c->pkt_type = p->pkt_type;
 	c->ip_summed = p->ip_summed;
+	c->csum_start = p->csum_start;	/* same headroom: same offsets */
+	c->csum_offset = p->csum_offset;
 	c->frag_max_size = p->frag_max_size;
 	memcpy(c->cb, p->cb, sizeof(c->cb));
 	return c;
+}
+
+static void csum_store(uint8_t *field, uint16_t v)
+{
+	field[0] = (uint8_t)(v >> 8);	/* big-endian, as put_be16() */
+	field[1] = (uint8_t)v;
+}
+
+void pkb_csum_partial(struct pkb *p, uint8_t *start, uint16_t field_off, uint32_t pseudo)
+{
+	assert(start >= p->data && start + field_off + 2 <= p->data + p->len);
+	/* ~fold(): the folded sum itself, never 0 for a pseudo-header (its protocol word is
+	 * not 0), so completing it gives exactly what a full computation gives. */
+	csum_store(start + field_off, (uint16_t)~ips_csum_fold(pseudo));
+	p->ip_summed = PKB_CSUM_PARTIAL;
+	p->csum_start = (uint16_t)(start - p->buf);
+	p->csum_offset = field_off;
+}
+
+void pkb_csum_resolve(struct pkb *p)
+{
+	uint8_t *start = p->buf + p->csum_start;
+	uint8_t *end = p->data + p->len;
+
+	if (p->ip_summed != PKB_CSUM_PARTIAL)
+		return;
+	p->ip_summed = PKB_CSUM_NONE;
+	/* A buffer cut short (a truncated capture, an impairment) has nothing to complete. */
+	if (start < p->data || start + p->csum_offset + 2 > end)
+		return;
+	csum_store(start + p->csum_offset, ips_csum_fold(ips_csum_add(0, start, (size_t)(end - start))));
+}
+
+void pkb_csum_copy_state(struct pkb *dst, const struct pkb *src)
+{
+	ptrdiff_t at;
+
+	dst->ip_summed = src->ip_summed;
+	if (src->ip_summed != PKB_CSUM_PARTIAL)
+		return;
+	at = (dst->data - dst->buf) + ((src->buf + src->csum_start) - src->data);
+	if (at < 0 || at > UINT16_MAX) {
+		/* Received and already past its transport header: only the trust matters. */
+		dst->ip_summed = PKB_CSUM_UNNECESSARY;
+		return;
+	}
+	dst->csum_start = (uint16_t)at;
+	dst->csum_offset = src->csum_offset;
 }
 
 struct pkb *pkb_unshare(struct pkb *p)

@@ -43,11 +43,25 @@ struct pkb {
 	uint32_t mark;
 	uint32_t priority;
 	uint8_t pkt_type;		/* enum pkb_type */
-	uint8_t ip_summed;		/* checksum already verified by a lower layer */
+	uint8_t ip_summed;		/* PKB_CSUM_*: Linux's skb->ip_summed */
 	uint16_t frag_max_size;		/* largest fragment seen when reassembled */
+	uint16_t csum_start;		/* PKB_CSUM_PARTIAL: checksummed bytes start at buf + this */
+	uint16_t csum_offset;		/* PKB_CSUM_PARTIAL: the checksum field, from csum_start */
 	uint32_t cb[12];		/* per-layer scratch (like skb->cb) */
 	uint8_t buf[];
 };
+
+/* ip_summed, as Linux's CHECKSUM_* values.
+ * Receive: NONE, the transport verifies; UNNECESSARY or PARTIAL, a lower layer vouches
+ * for the bytes (a PARTIAL buffer came over lo or a memlink, which cannot corrupt it, as
+ * Linux trusts CHECKSUM_PARTIAL from lo and veth).
+ * Transmit: PARTIAL, the transport checksum field holds only the pseudo-header sum and
+ * whoever needs real bytes completes it with pkb_csum_resolve() (Linux's
+ * skb_checksum_help()): netdev_xmit() for a device without NETIF_F_HW_CSUM, capture,
+ * corruption, fragmentation. */
+#define PKB_CSUM_NONE 0
+#define PKB_CSUM_UNNECESSARY 1
+#define PKB_CSUM_PARTIAL 3
 
 struct pkb_pool {
 	pthread_mutex_t lock;
@@ -104,6 +118,18 @@ uint8_t *pkb_pull(struct pkb *p, size_t n);
 void pkb_trim(struct pkb *p, size_t len);
 /* Move an empty buffer's data pointer forward by n bytes. */
 void pkb_reserve(struct pkb *p, size_t n);
+
+/* Mark p CHECKSUM_PARTIAL (tcp_v4_send_check()): the 16-bit checksum at field_off from
+ * start covers start .. the end of p; pseudo is the pseudo-header's partial sum
+ * (ips_csum_pseudo()), stored folded in the field so that summing from start completes
+ * it. start must lie in p's data. */
+void pkb_csum_partial(struct pkb *p, uint8_t *start, uint16_t field_off, uint32_t pseudo);
+/* Complete a PARTIAL checksum in place and make p CHECKSUM_NONE (skb_checksum_help());
+ * nothing for any other p. */
+void pkb_csum_resolve(struct pkb *p);
+/* dst is a copy of src's data (dst->data holds what src->data holds): carry the checksum
+ * state over, wherever dst's data sits in its buffer. */
+void pkb_csum_copy_state(struct pkb *dst, const struct pkb *src);
 
 /* Simple FIFO of pkbs through next/prev. */
 struct pkb_queue {

@@ -65,6 +65,7 @@ int ip4_fragment(struct ips_stack *st, struct pkb *pkb, uint32_t mtu, const stru
 		return -EINVAL;
 	}
 	frag_off = get_be16(hdr + 6);
+	pkb_csum_resolve(pkb);	/* ip_do_fragment(): a fragment's device cannot sum the whole */
 	/* ip_fragment(): a DF datagram is not ours to cut unless its sender allowed it
 	 * (skb->ignore_df: a local socket whose IP_MTU_DISCOVER lets the stack fragment)
 	 * and it was not reassembled from smaller pieces. Linux answers "fragmentation

@@ -28,7 +28,7 @@ struct pkb *link_pkb_prepare(struct pkb *p, size_t need)
 	c->mark = p->mark;
 	c->priority = p->priority;
 	c->pkt_type = p->pkt_type;
-	c->ip_summed = p->ip_summed;
+	pkb_csum_copy_state(c, p);
 	c->frag_max_size = p->frag_max_size;
 	memcpy(c->cb, p->cb, sizeof(c->cb));
 	pkb_free(p);

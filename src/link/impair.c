@@ -185,6 +185,7 @@ static void impair_corrupt(struct impair *imp, struct pkb **pp)
 	*pp = p;
 	if (!p)
 		return;
+	pkb_csum_resolve(p);	/* netem: corrupt the real bytes, so the receiver sees it */
 	bit = rng_below(&imp->rng, p->len * 8);
 	p->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	imp->stats.corrupted++;

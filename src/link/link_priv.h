@@ -70,7 +70,7 @@ void arp_rcv(struct netdev *dev, struct pkb *pkb);
 void arp_announce_dev(struct netdev *dev);
 
 /* ---- pcap.c: capture on every device ---- */
-void pcap_dev_capture(struct netdev *dev, const struct pkb *pkb);
+void pcap_dev_capture(struct netdev *dev, struct pkb *pkb);
 void pcap_dev_close(struct netdev *dev);
 
 #include "core/stack.h"

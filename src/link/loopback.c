@@ -79,5 +79,7 @@ struct netdev *loopback_create(struct ips_stack *st, int *err)
 			      65536, &loopback_ops, lb, err);
 	if (!dev)
 		free(lb);
+	else
+		dev->features |= NETIF_F_HW_CSUM;	/* as Linux's lo: nothing to verify */
 	return dev;
 }

@@ -207,6 +207,9 @@ int netdev_xmit(struct netdev *dev, struct pkb *pkb)
 		return -ENOBUFS;
 	}
 	pkb->dev = dev;
+	/* validate_xmit_skb(): a device that cannot checksum gets the real bytes. */
+	if (pkb->ip_summed == PKB_CSUM_PARTIAL && !(dev->features & NETIF_F_HW_CSUM))
+		pkb_csum_resolve(pkb);
 	if (dev->tx_impair) {
 		/* A full transmit queue drops the frame (Linux: the qdisc's drop, shown by
 		 * `tc -s qdisc`; here the device's tx_dropped) and tells the sender. */
@@ -305,8 +308,9 @@ int netdev_set_impair(struct netdev *dev, const struct ips_impair *tx, const str
 
 /* ---- Capture (the file format is in pcap.c) ---- */
 
-void pcap_dev_capture(struct netdev *dev, const struct pkb *pkb)
+void pcap_dev_capture(struct netdev *dev, struct pkb *pkb)
 {
+	pkb_csum_resolve(pkb);	/* a capture shows the checksums a wire would carry */
 	pcap_write(dev->pcap, stack_now_ns(dev->st), pkb->data, pkb->len);
 }
 

@@ -29,6 +29,9 @@ enum netdev_type {
 	NETDEV_RAWIP,		/* bare IPv4 packets (TUN, callback device) */
 };
 
+/* Offloads (Linux's netdev_features_t bits). */
+#define NETIF_F_HW_CSUM (1u << 0)	/* takes CHECKSUM_PARTIAL buffers as they are (lo, veth) */
+
 struct netdev_ops {
 	/* Send one frame (link header included). Consumes pkb. Called with the lock held. */
 	int (*xmit)(struct netdev *dev, struct pkb *pkb);
@@ -55,6 +58,7 @@ struct netdev {
 	const struct netdev_ops *ops;
 	void *priv;
 	atomic_bool pending;		/* set by the driver (any thread) with stack_kick() */
+	uint32_t features;		/* NETIF_F_*: offloads the device offers */
 
 	struct ipv4_devconf conf;	/* net.ipv4.conf.<name>.* */
 	struct neigh_parms neigh_parms;	/* net.ipv4.neigh.<name>.* */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csum.h"
 #include "ip/ip.h"
 #include "transport/tcp_int.h"
 #include "wire/wire.h"
@@ -58,7 +59,10 @@ static int tcp_emit_segment(struct ips_stack *st, const struct tcp_emit *e, uint
 	wire_tcp_emit(b, &th);
 	if (e->data_len)
 		tcp_ring_copy(e->data_tp, e->data_seq, b + hlen, e->data_len);
-	wire_tcp_csum_fill(b, hlen + e->data_len, e->saddr, e->daddr);
+	/* CHECKSUM_PARTIAL, as tcp_v4_send_check(): completed by the device, or by
+	 * netdev_xmit() for one without NETIF_F_HW_CSUM. */
+	pkb_csum_partial(p, b, 16, ips_csum_pseudo(e->saddr, e->daddr, IPPROTO_TCP,
+						   (uint16_t)(hlen + e->data_len)));
 	p->th = b;
 	o.saddr = e->saddr;
 	o.daddr = e->daddr;

@@ -2,6 +2,7 @@
 
 #include "test.h"
 
+#include "core/csum.h"
 #include "core/pkb.h"
 
 TEST(pkb_push_pull_put_trim)
@@ -135,6 +136,51 @@ TEST(pkb_buffers_cross_threads)
 	}
 	CHECK_EQ(atomic_load(&xpool.outstanding), 0);
 	pkb_pool_destroy(&xpool);
+}
+
+/* Completing a CHECKSUM_PARTIAL buffer gives exactly the full computation, for every
+ * length parity; a copy into a buffer with other headroom carries the state along. */
+TEST(pkb_csum_partial_completes_to_the_full_checksum)
+{
+	struct pkb_pool pool;
+
+	pkb_pool_init(&pool);
+	for (size_t len = 20; len < 300; len += 7) {
+		struct pkb *p = pkb_alloc(&pool, len + 14), *c;
+		uint32_t saddr = 0x0100000a, daddr = 0x0200000a;	/* 10.0.0.1, 10.0.0.2 */
+		uint8_t *th, want[2];
+		uint16_t full;
+
+		ASSERT(p);
+		memset(pkb_put(p, 14), 0xee, 14);	/* a link header before it */
+		th = pkb_put(p, len);
+		for (size_t i = 0; i < len; i++)
+			th[i] = (uint8_t)(i * 31 + len);
+		th[16] = th[17] = 0;
+		full = ips_csum_fold(ips_csum_add(ips_csum_pseudo(saddr, daddr, 6, (uint16_t)len),
+						  th, len));
+		want[0] = (uint8_t)(full >> 8);
+		want[1] = (uint8_t)full;
+		pkb_csum_partial(p, th, 16, ips_csum_pseudo(saddr, daddr, 6, (uint16_t)len));
+		CHECK_EQ(p->ip_summed, PKB_CSUM_PARTIAL);
+		c = pkb_alloc_head(&pool, 40, p->len);	/* other headroom, as a memlink copy */
+		ASSERT(c);
+		memcpy(pkb_put(c, p->len), p->data, p->len);
+		pkb_csum_copy_state(c, p);
+		pkb_csum_resolve(p);
+		CHECK_EQ(p->ip_summed, PKB_CSUM_NONE);
+		CHECK_MEM(th + 16, want, 2);
+		pkb_csum_resolve(c);
+		CHECK_MEM(c->data + 14 + 16, want, 2);
+		CHECK_EQ(ips_csum_fold(ips_csum_add(ips_csum_pseudo(saddr, daddr, 6, (uint16_t)len),
+						    c->data + 14, len)), 0);
+		pkb_csum_resolve(c);	/* nothing left to do */
+		CHECK_MEM(c->data + 14 + 16, want, 2);
+		pkb_free(p);
+		pkb_free(c);
+	}
+	CHECK_EQ(atomic_load(&pool.outstanding), 0);
+	pkb_pool_destroy(&pool);
 }
 
 TEST_MAIN
