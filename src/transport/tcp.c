@@ -939,6 +939,9 @@ ssize_t tcp_sendmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 			return tcp_take_error(tp);
 		return -EPIPE;
 	}
+	/* a new segment is started behind an empty send queue (tcp_skb_entail) */
+	if (!before(tp->snd_nxt, tp->write_seq) && tcp_ring_free(tp))
+		tcp_slow_start_after_idle_check(tp);
 	for (int i = 0; i < iovcnt; i++) {
 		const uint8_t *src = iov[i].iov_base;
 		size_t left = iov[i].iov_len;

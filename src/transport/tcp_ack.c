@@ -120,7 +120,7 @@ static bool tcp_in_cwnd_reduction(const struct tcp_sock *tp)
 	return tp->ca_state == TCP_CA_CWR || tp->ca_state == TCP_CA_Recovery;
 }
 
-static uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
 {
 	if (tcp_in_cwnd_reduction(tp))
 		return tp->snd_ssthresh;

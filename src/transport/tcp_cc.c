@@ -45,6 +45,40 @@ void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked)
 		tp->snd_cwnd = tp->snd_cwnd_clamp;
 }
 
+/* Linux tcp_cwnd_restart() (RFC 2861 / RFC 7661 style decay): after delta_ms of idle
+ * time, halve cwnd once per RTO elapsed beyond the first, but not below the initial
+ * window (or the current cwnd, when that is lower); ssthresh keeps 3/4 of the old cwnd. */
+void tcp_cwnd_restart(struct tcp_sock *tp, int32_t delta_ms)
+{
+	uint32_t restart_cwnd = TCP_INIT_CWND;
+	uint32_t cwnd = tp->snd_cwnd;
+
+	if (tp->cc->cwnd_event)
+		tp->cc->cwnd_event(tp, CA_EVENT_CWND_RESTART);
+	tp->snd_ssthresh = tcp_current_ssthresh(tp);
+	if (restart_cwnd > cwnd)
+		restart_cwnd = cwnd;
+	while ((delta_ms -= (int32_t)tp->rto_ms) > 0 && cwnd > restart_cwnd)
+		cwnd >>= 1;
+	tp->snd_cwnd = cwnd > restart_cwnd ? cwnd : restart_cwnd;
+	tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
+	tp->snd_cwnd_used = 0;
+}
+
+/* Linux tcp_slow_start_after_idle_check(), called when new data is queued behind an
+ * empty send queue (tcp_skb_entail): nothing in flight and no data sent for longer
+ * than the RTO -> restart (net.ipv4.tcp_slow_start_after_idle, default 1). */
+void tcp_slow_start_after_idle_check(struct tcp_sock *tp)
+{
+	int32_t delta;
+
+	if (!tp->st->sysctl.ip.tcp_slow_start_after_idle || tp->packets_out)
+		return;
+	delta = (int32_t)(stack_now_ms(tp->st) - tp->lsndtime_ms);
+	if (delta > (int32_t)tp->rto_ms)
+		tcp_cwnd_restart(tp, delta);
+}
+
 void tcp_reno_cong_avoid(struct tcp_sock *tp, uint32_t ack, uint32_t acked)
 {
 	if (tp->snd_cwnd < tp->snd_ssthresh) {

@@ -95,6 +95,9 @@ uint32_t tcp_reno_ssthresh(struct tcp_sock *tp);
 uint32_t tcp_reno_undo_cwnd(struct tcp_sock *tp);
 uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked);
 void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked);
+void tcp_cwnd_restart(struct tcp_sock *tp, int32_t delta_ms);
+void tcp_slow_start_after_idle_check(struct tcp_sock *tp);
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp);	/* tcp_ack.c */
 
 /* One transmitted segment of the retransmit queue: sequence space only, the bytes are
  * in the send ring. Kept in sequence order (next/prev) and, while not fully acked, in
@@ -269,6 +272,7 @@ struct tcp_sock {
 	uint64_t snd_cwnd_stamp_ms;
 	uint64_t lsndtime_ms, lrcvtime_ms;	/* last send of data / last receive */
 	uint32_t max_packets_out, is_cwnd_limited;
+	uint32_t snd_cwnd_used;		/* most packets out while not cwnd-limited */
 	uint8_t ca_state;
 	uint32_t high_seq, undo_marker, undo_retrans;
 	uint32_t prr_delivered, prr_out;
