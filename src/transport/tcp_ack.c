@@ -128,10 +128,17 @@ uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
 		       ? tp->snd_ssthresh : ((tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2));
 }
 
-static void tcp_init_undo(struct tcp_sock *tp)
+/* Linux tcp_init_undo(): remember where this reduction began; retransmissions still in
+ * flight (a TLP one too) may be D-SACKed later. undo_retrans 0 means "all D-SACKed: may
+ * undo", so "none made" is -1. */
+void tcp_init_undo(struct tcp_sock *tp)
 {
 	tp->undo_marker = tp->snd_una;
-	tp->undo_retrans = tp->retrans_out ? tp->retrans_out : 0;
+	tp->undo_retrans = (int32_t)tp->retrans_out;
+	if (tp->tlp_high_seq && tp->tlp_retrans)
+		tp->undo_retrans++;
+	if (!tp->undo_retrans)
+		tp->undo_retrans = -1;
 }
 
 void tcp_init_cwnd_reduction(struct tcp_sock *tp)
@@ -198,6 +205,7 @@ void tcp_enter_loss(struct tcp_sock *tp)
 {
 	struct tcp_txrec *head = tp->rtx_head;
 	bool reneg = head && (head->flags & TXR_SACKED);
+	bool new_recovery = tp->ca_state < TCP_CA_Recovery;
 
 	if (reneg) {
 		MIB_INC(tp->st, TcpExtTCPSACKReneging);
@@ -234,65 +242,113 @@ void tcp_enter_loss(struct tcp_sock *tp)
 	tp->tlp_high_seq = 0;
 	if (tp->ecn_ok)
 		tp->ecn_flags |= 1;
+	/* F-RTO (RFC 5682 3.1 step 1, net.ipv4.tcp_frto): only SND.UNA is retransmitted;
+	 * not when a loss recovery is underway, except a timeout recurring on the same
+	 * SND.UNA (3.2) */
+	tp->frto = tp->st->sysctl.ip.tcp_frto && (new_recovery || tp->retransmits);
 }
 
-/* Eifel (RFC 3522) as Linux tcp_packet_delayed(): the ACK echoes a timestamp older than
- * our first retransmission, so the original arrived. */
+/* Linux tcp_packet_delayed(): the ACK echoes a timestamp older than our first
+ * retransmission, so the original arrived (Eifel, RFC 3522); or nothing was
+ * retransmitted at all. */
 static bool tcp_packet_delayed(const struct tcp_sock *tp)
 {
-	return tp->retrans_stamp_ms && tp->saw_ts && tp->rcv_tsecr &&
-	       before(tp->rcv_tsecr - tp->ts_off, (uint32_t)tp->retrans_stamp_ms);
+	if (tp->retrans_stamp_ms && tp->saw_ts && tp->rcv_tsecr &&
+	    before(tp->rcv_tsecr - tp->ts_off, (uint32_t)tp->retrans_stamp_ms))
+		return true;
+	return !tp->retrans_stamp_ms && tp->state != TCP_SYN_SENT;
 }
 
-static void tcp_undo_cwnd_reduction(struct tcp_sock *tp)
+/* Linux tcp_may_undo(): every retransmission was D-SACKed, or the originals arrived. */
+static bool tcp_may_undo(const struct tcp_sock *tp)
 {
-	if (tp->prior_ssthresh) {
-		uint32_t c = tp->cc->undo_cwnd ? tp->cc->undo_cwnd(tp) : tp->prior_cwnd;
+	return tp->undo_marker && (!tp->undo_retrans || tcp_packet_delayed(tp));
+}
 
-		if (c > tp->snd_cwnd)
-			tp->snd_cwnd = c;
-		if (tp->prior_ssthresh > tp->snd_ssthresh)
+/* Linux tcp_undo_cwnd_reduction(): back to the window before the reduction. */
+static void tcp_undo_cwnd_reduction(struct tcp_sock *tp, bool unmark_loss)
+{
+	if (unmark_loss) {
+		/* the segments were delayed, not lost */
+		for (struct tcp_txrec *r = tp->rtx_head; r; r = r->next) {
+			if (r->flags & TXR_LOST) {
+				r->flags &= (uint8_t)~TXR_LOST;
+				if (!(r->flags & TXR_TSORTED) && !(r->flags & TXR_SACKED))
+					tcp_rtx_tsorted_touch(tp, r);
+			}
+		}
+		tp->lost_out = 0;
+	}
+	if (tp->prior_ssthresh) {
+		tp->snd_cwnd = tp->cc->undo_cwnd ? tp->cc->undo_cwnd(tp) : tp->prior_cwnd;
+		if (tp->prior_ssthresh > tp->snd_ssthresh) {
 			tp->snd_ssthresh = tp->prior_ssthresh;
+			tp->ecn_flags &= ~1u;	/* tcp_ecn_withdraw_cwr */
+		}
 	}
 	tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
 	tp->undo_marker = 0;
-	tp->rack.advanced = true;
-	/* un-mark lost segments: they were delayed, not lost */
-	for (struct tcp_txrec *r = tp->rtx_head; r; r = r->next) {
-		if (r->flags & TXR_LOST) {
-			r->flags &= (uint8_t)~TXR_LOST;
-			tp->lost_out -= r->pcount;
-			if (!(r->flags & TXR_TSORTED) && !(r->flags & TXR_SACKED))
-				tcp_rtx_tsorted_touch(tp, r);
-		}
-	}
+	tp->rack.advanced = true;	/* make RACK look at the losses again */
 }
 
-static bool tcp_try_undo_recovery(struct tcp_sock *tp)
+static bool tcp_any_retrans_done(const struct tcp_sock *tp);
+
+/* Linux tcp_is_non_sack_preventing_reopen(): without SACK, hold the state until
+ * something above high_seq is ACKed (RFC 6582: no false fast retransmits). */
+static bool tcp_is_non_sack_preventing_reopen(struct tcp_sock *tp)
 {
-	if (tp->undo_marker && tcp_packet_delayed(tp)) {
-		tcp_undo_cwnd_reduction(tp);
-		MIB_INC(tp->st, TcpExtTCPFullUndo);
-		if (tp->ca_state == TCP_CA_Loss)
-			MIB_INC(tp->st, TcpExtTCPLossUndo);
-	}
 	if (tp->snd_una == tp->high_seq && !tp->sack_ok) {
-		if (!tp->retrans_out)
+		if (!tcp_any_retrans_done(tp))
 			tp->retrans_stamp_ms = 0;
 		return true;
 	}
+	return false;
+}
+
+/* Linux tcp_try_undo_recovery(): high_seq is ACKed; undo if nothing was really lost. */
+static bool tcp_try_undo_recovery(struct tcp_sock *tp)
+{
+	if (tcp_may_undo(tp)) {
+		tcp_undo_cwnd_reduction(tp, false);
+		if (tp->ca_state == TCP_CA_Loss)
+			MIB_INC(tp->st, TcpExtTCPLossUndo);
+		else
+			MIB_INC(tp->st, TcpExtTCPFullUndo);
+	} else if (tp->rack.reo_wnd_persist) {
+		tp->rack.reo_wnd_persist--;
+	}
+	if (tcp_is_non_sack_preventing_reopen(tp))
+		return true;
 	tcp_set_ca_state(tp, TCP_CA_Open);
 	return false;
 }
 
-static bool tcp_try_undo_loss(struct tcp_sock *tp)
+/* Linux tcp_try_undo_dsack(): D-SACKs covered every retransmission (RFC 2883 4.1). */
+static bool tcp_try_undo_dsack(struct tcp_sock *tp)
 {
-	if (tp->undo_marker && tcp_packet_delayed(tp)) {
-		tcp_undo_cwnd_reduction(tp);
+	if (tp->undo_marker && !tp->undo_retrans) {
+		if (tp->rack.reo_wnd_persist < 16)
+			tp->rack.reo_wnd_persist++;
+		tcp_undo_cwnd_reduction(tp, false);
+		MIB_INC(tp->st, TcpExtTCPDSACKUndo);
+		return true;
+	}
+	return false;
+}
+
+/* Linux tcp_try_undo_loss(): the RTO was spurious (Eifel, D-SACKs, or F-RTO). */
+static bool tcp_try_undo_loss(struct tcp_sock *tp, bool frto_undo)
+{
+	if (frto_undo || tcp_may_undo(tp)) {
+		tcp_undo_cwnd_reduction(tp, true);
 		MIB_INC(tp->st, TcpExtTCPLossUndo);
-		MIB_INC(tp->st, TcpExtTCPSpuriousRTOs);
+		if (frto_undo)
+			MIB_INC(tp->st, TcpExtTCPSpuriousRTOs);
 		tp->retransmits = 0;
-		tcp_set_ca_state(tp, TCP_CA_Open);
+		if (tcp_is_non_sack_preventing_reopen(tp))
+			return true;
+		if (frto_undo || tp->sack_ok)
+			tcp_set_ca_state(tp, TCP_CA_Open);
 		return true;
 	}
 	return false;
@@ -365,10 +421,54 @@ static bool tcp_time_to_recover(const struct tcp_sock *tp)
 	return false;
 }
 
-/* Linux tcp_fastretrans_alert(): the recovery state machine. Returns whether lost
- * segments should be retransmitted now. */
-static bool tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, int num_dupack,
-				  int *flag)
+enum { REXMIT_NONE, REXMIT_LOST, REXMIT_NEW };
+
+/* Linux tcp_process_loss(): an ACK in the Loss state, with F-RTO (RFC 5682 3.1, the
+ * SACK-enhanced version) deciding whether the timeout was spurious. */
+static void tcp_process_loss(struct tcp_sock *tp, int flag, int num_dupack, int *rexmit)
+{
+	bool recovered = !before(tp->snd_una, tp->high_seq);
+
+	if ((flag & FLAG_SND_UNA_ADVANCED) && tcp_try_undo_loss(tp, false))
+		return;
+	if (tp->frto) {
+		/* step 3.b: never-retransmitted data (s)acked: the RTO was spurious */
+		if ((flag & FLAG_ORIG_SACK_ACKED) && tcp_try_undo_loss(tp, true))
+			return;
+		if (after(tp->snd_nxt, tp->high_seq)) {
+			if ((flag & FLAG_DATA_SACKED) || num_dupack)
+				tp->frto = false;	/* step 3.a: the loss was real */
+		} else if ((flag & FLAG_SND_UNA_ADVANCED) && !recovered) {
+			tp->high_seq = tp->snd_nxt;
+			/* step 2.b: send new data (once tcp_ack() updated cwnd), else fall
+			 * back to the conventional recovery */
+			if (tcp_send_head_pending(tp) &&
+			    after(tp->snd_una + tp->snd_wnd, tp->snd_nxt)) {
+				*rexmit = REXMIT_NEW;
+				return;
+			}
+			tp->frto = false;
+		}
+	}
+	if (recovered) {
+		/* step 2.a and the first part of 3.a */
+		tcp_try_undo_recovery(tp);
+		return;
+	}
+	if (!tp->sack_ok) {
+		/* a Reno duplicate ACK means new data of step 2.b was delivered */
+		if (after(tp->snd_nxt, tp->high_seq) && num_dupack)
+			tcp_add_reno_sack(tp, num_dupack);
+		else if (flag & FLAG_SND_UNA_ADVANCED)
+			tp->sacked_out = 0;
+	}
+	*rexmit = REXMIT_LOST;
+}
+
+/* Linux tcp_fastretrans_alert(): the recovery state machine. Sets *rexmit to what
+ * should be sent (REXMIT_LOST: lost segments, REXMIT_NEW: new data for F-RTO). */
+static void tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, int num_dupack,
+				  int *flag, int *rexmit)
 {
 	bool ece_ack = (*flag & FLAG_ECE) != 0;
 
@@ -391,7 +491,7 @@ static bool tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, i
 			if (!tp->sack_ok)
 				tp->sacked_out = 0;
 			if (tcp_try_undo_recovery(tp))
-				return false;
+				return;
 			tcp_end_cwnd_reduction(tp);
 			break;
 		}
@@ -403,25 +503,22 @@ static bool tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, i
 			if (!tp->sack_ok)
 				tcp_add_reno_sack(tp, num_dupack);
 		}
+		if (tcp_try_undo_dsack(tp))
+			tcp_try_to_open(tp, *flag);
 		tcp_identify_packet_loss(tp, flag);
+		if (tp->ca_state != TCP_CA_Recovery) {
+			if (!tcp_time_to_recover(tp))
+				return;
+			/* undone, but loss is evident: a new recovery */
+			tcp_enter_recovery(tp, ece_ack);
+		}
 		break;
 	case TCP_CA_Loss:
-		if ((*flag & FLAG_SND_UNA_ADVANCED) && tcp_try_undo_loss(tp))
-			return false;
-		if (!before(tp->snd_una, tp->high_seq)) {
-			tcp_try_undo_recovery(tp);
-			return false;
-		}
-		if (!tp->sack_ok) {
-			if (after(tp->snd_una, prior_snd_una))
-				tp->sacked_out = 0;
-			tcp_add_reno_sack(tp, num_dupack);
-		}
+		tcp_process_loss(tp, *flag, num_dupack, rexmit);
 		tcp_identify_packet_loss(tp, flag);
 		if (!(tp->ca_state == TCP_CA_Open || (*flag & FLAG_LOST_RETRANS)))
-			return true;
-		if (tp->ca_state == TCP_CA_Loss)
-			return true;
+			return;
+		/* cwnd undone, or retransmissions lost: */
 		/* fallthrough */
 	default:
 		if (!tp->sack_ok) {
@@ -429,14 +526,30 @@ static bool tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, i
 				tp->sacked_out = 0;
 			tcp_add_reno_sack(tp, num_dupack);
 		}
+		if (tp->ca_state <= TCP_CA_Disorder)
+			tcp_try_undo_dsack(tp);
 		tcp_identify_packet_loss(tp, flag);
 		if (!tcp_time_to_recover(tp)) {
 			tcp_try_to_open(tp, *flag);
-			return false;
+			return;
 		}
 		tcp_enter_recovery(tp, ece_ack);
 	}
-	return true;
+	*rexmit = REXMIT_LOST;
+}
+
+/* Linux tcp_xmit_recovery(). */
+static void tcp_xmit_recovery(struct tcp_sock *tp, int rexmit)
+{
+	if (rexmit == REXMIT_NONE || tp->state == TCP_SYN_SENT)
+		return;
+	if (rexmit == REXMIT_NEW) {
+		tcp_push(tp, 1 /* TCP_NAGLE_OFF */);
+		if (after(tp->snd_nxt, tp->high_seq))
+			return;
+		tp->frto = false;
+	}
+	tcp_xmit_retransmit_queue(tp);
 }
 
 static bool tcp_is_cwnd_limited(const struct tcp_sock *tp)
@@ -474,7 +587,7 @@ static void tcp_cwnd_validate(struct tcp_sock *tp)
 /* ---- The retransmit queue on an ACK (Linux tcp_clean_rtx_queue) ---- */
 
 static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint32_t *acked_pkts,
-			       long sack_rtt_us)
+			       uint32_t *sacked_before, long sack_rtt_us)
 {
 	uint64_t now = tcp_now_us(tp->st);
 	uint64_t first_ackt = 0, last_ackt = 0;
@@ -503,6 +616,9 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 				first_ackt = r->xmit_us;
 			if (f & TXR_EVER_RETRANS)
 				first_ackt = 0;
+			/* original data below high_seq delivered (F-RTO step 3.b) */
+			if (!(f & TXR_EVER_RETRANS) && !after(r->end_seq, tp->high_seq))
+				flag |= FLAG_ORIG_SACK_ACKED;
 		}
 		if (f & TXR_EVER_RETRANS)
 			flag |= FLAG_RETRANS_DATA_ACKED;
@@ -523,10 +639,10 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 			tp->retrans_stamp_ms = 0;	/* as Linux tcp_clean_rtx_queue() */
 		} else if (!(f & TXR_SACKED))
 			flag |= FLAG_DATA_ACKED;
-		if ((f & TXR_SACKED) && !(f & TXR_EVER_RETRANS))
-			flag |= FLAG_ORIG_SACK_ACKED;
 		tp->packets_out -= r->pcount;
 		pkts += r->pcount;
+		if (f & TXR_SACKED)
+			*sacked_before += r->pcount;	/* delivered when SACKed */
 		tcp_rtx_rec_unlink(tp, r);
 	}
 	if (!tp->rtx_head)
@@ -547,6 +663,10 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 		if (tp->cc->pkts_acked)
 			tp->cc->pkts_acked(tp, pkts, ca_rtt_us);
 	}
+	/* Without SACK, a cumulative ACK that covers a retransmission cannot tell whether
+	 * the originals got through (Linux tcp_clean_rtx_queue, for F-RTO) */
+	if (!tp->sack_ok && (flag & FLAG_RETRANS_DATA_ACKED))
+		flag &= ~FLAG_ORIG_SACK_ACKED;
 	*acked_pkts = pkts;
 	return flag;
 }
@@ -618,11 +738,11 @@ int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag)
 	uint32_t prior_delivered = tp->delivered;
 	uint32_t prior_lost = tp->lost_out;
 	uint32_t ack = seg->ack;
-	uint32_t acked_pkts = 0, dsack = 0;
+	uint32_t acked_pkts = 0, dsack = 0, sacked_before = 0;
 	uint32_t prior_sacked = tp->sacked_out;
 	long sack_rtt_us = -1;
 	int num_dupack = 0;
-	bool rexmit = false;
+	int rexmit = REXMIT_NONE;
 
 	if (before(ack, prior_snd_una)) {
 		uint64_t mw = tp->max_window < tp->bytes_acked ? tp->max_window : tp->bytes_acked;
@@ -661,36 +781,39 @@ int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag)
 		flag |= FLAG_DATA;
 	if (seg->opt.num_sacks) {
 		flag |= tcp_sacktag(tp, seg, prior_snd_una, &dsack);
-		if (dsack)
-			flag |= FLAG_DSACKING_ACK;
+		tp->delivered += dsack;	/* a spurious retransmission was delivered */
 	}
 	if ((seg->flags & WIRE_TCP_ECE) && tp->ecn_ok && !(seg->flags & WIRE_TCP_SYN))
 		flag |= FLAG_ECE;
 	if (!prior_packets)
 		goto no_queue;
-	flag |= tcp_clean_rtx_queue(tp, prior_snd_una, &acked_pkts, sack_rtt_us);
-	tp->delivered += acked_pkts;
+	flag |= tcp_clean_rtx_queue(tp, prior_snd_una, &acked_pkts, &sacked_before, sack_rtt_us);
+	tp->delivered += acked_pkts - (tp->sack_ok ? sacked_before : 0);
 	tcp_process_tlp_ack(tp, ack, flag);
 	if (!(flag & FLAG_NOT_DUP) && !(flag & FLAG_DSACKING_ACK) && !(flag & FLAG_SND_UNA_ADVANCED))
 		num_dupack = 1;
 	/* tcp_ack_is_dubious() */
 	if (!(flag & FLAG_NOT_DUP) || (flag & FLAG_CA_ALERT) || tp->ca_state != TCP_CA_Open)
-		rexmit = tcp_fastretrans_alert(tp, prior_snd_una, num_dupack, &flag);
+		tcp_fastretrans_alert(tp, prior_snd_una, num_dupack, &flag, &rexmit);
 	if (flag & FLAG_SET_XMIT_TIMER) {
 		if (!tcp_schedule_loss_probe(tp, true))
 			tcp_rearm_rto(tp);
 	}
 	{
 		uint32_t newly_sacked = tp->sacked_out > prior_sacked ? tp->sacked_out - prior_sacked : 0;
-		uint32_t acked_sacked = acked_pkts + newly_sacked;
+		uint32_t acked_sacked = acked_pkts + newly_sacked + dsack;
 		uint32_t newly_lost = tp->lost_out > prior_lost ? tp->lost_out - prior_lost : 0;
+
+		/* Linux tcp_newly_delivered(): what this ACK delivered; a segment SACKed
+		 * before counted then */
+		if (tp->sack_ok)
+			acked_sacked = tp->delivered - prior_delivered;
 
 		if (!tp->sack_ok && num_dupack)
 			acked_sacked = tp->delivered - prior_delivered;
 		tcp_cong_control(tp, ack, acked_sacked, flag, newly_lost);
 	}
-	if (rexmit || tp->lost_out)
-		tcp_xmit_retransmit_queue(tp);
+	tcp_xmit_recovery(tp, rexmit);
 	tcp_cwnd_validate(tp);
 	if (tp->snd_una == tp->snd_nxt && !tcp_send_head_pending(tp))
 		tp->probes_out = 0;
@@ -698,6 +821,9 @@ int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag)
 		tp->probes_out = 0, tp->probes_tstamp_ms = 0;
 	return 1;
 no_queue:
+	/* data D-SACKed: maybe a reduction can be undone */
+	if (flag & FLAG_DSACKING_ACK)
+		tcp_fastretrans_alert(tp, prior_snd_una, num_dupack, &flag, &rexmit);
 	tcp_ack_probe(tp);
 	if (flag & FLAG_SND_UNA_ADVANCED || (flag & FLAG_WIN_UPDATE))
 		tp->probes_out = 0;
@@ -705,11 +831,9 @@ no_queue:
 old_ack:
 	if (seg->opt.num_sacks) {
 		flag |= tcp_sacktag(tp, seg, prior_snd_una, &dsack);
-		if (dsack)
-			flag |= FLAG_DSACKING_ACK;
-		rexmit = tcp_fastretrans_alert(tp, prior_snd_una, 0, &flag);
-		if (rexmit || tp->lost_out)
-			tcp_xmit_retransmit_queue(tp);
+		tp->delivered += dsack;
+		tcp_fastretrans_alert(tp, prior_snd_una, 0, &flag, &rexmit);
+		tcp_xmit_recovery(tp, rexmit);
 	}
 	return 0;
 }

@@ -274,7 +274,10 @@ struct tcp_sock {
 	uint32_t max_packets_out, is_cwnd_limited;
 	uint32_t snd_cwnd_used;		/* most packets out while not cwnd-limited */
 	uint8_t ca_state;
-	uint32_t high_seq, undo_marker, undo_retrans;
+	uint32_t high_seq, undo_marker;
+	int32_t undo_retrans;		/* retransmissions not yet D-SACKed; -1: none made
+					 * (0 means "may undo now", as Linux) */
+	bool frto;			/* F-RTO (RFC 5682) running in this Loss episode */
 	uint32_t prr_delivered, prr_out;
 	uint32_t packets_out, sacked_out, lost_out, retrans_out;
 	uint32_t reordering;
@@ -487,6 +490,7 @@ void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned max_quickacks);
 #define FLAG_SACK_RENEGING	0x2000
 #define FLAG_UPDATE_TS_RECENT	0x4000
 #define FLAG_NO_CHALLENGE_ACK	0x8000
+#define FLAG_DSACK_TLP		0x20000
 #define FLAG_ACK_MAYBE_DELAYED	0x10000
 #define FLAG_ACKED		(FLAG_DATA_ACKED | FLAG_SYN_ACKED)
 #define FLAG_NOT_DUP		(FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
@@ -577,6 +581,7 @@ void tcp_update_pacing(struct tcp_sock *tp);
 void tcp_enter_loss(struct tcp_sock *tp);
 void tcp_init_cwnd_reduction(struct tcp_sock *tp);
 void tcp_enter_cwr(struct tcp_sock *tp);	/* tcp_ack.c: local congestion, ECE */
+void tcp_init_undo(struct tcp_sock *tp);	/* tcp_ack.c */
 int tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg *seg);
 void tcp_data_ready(struct tcp_sock *tp);
 void tcp_parse_seg_opts(struct ips_stack *st, struct tcp_seg *seg);

@@ -916,7 +916,9 @@ int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
 		 * __tcp_retransmit_skb / tcp_retransmit_skb); the callers stop */
 		MIB_INC(tp->st, TcpExtTCPRetransFail);
 		r->flags |= TXR_EVER_RETRANS;
-		tp->undo_retrans++;
+		if (tp->undo_retrans < 0)
+			tp->undo_retrans = 0;
+		tp->undo_retrans += r->pcount;
 		return err;
 	}
 	if (!(r->flags & TXR_RETRANS)) {
@@ -924,9 +926,10 @@ int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
 		tp->retrans_out += r->pcount;
 	}
 	r->flags |= TXR_EVER_RETRANS;
-	if (!tp->undo_marker)
-		tp->undo_marker = tp->snd_una;
-	tp->undo_retrans++;
+	/* Linux tcp_retransmit_skb(): counted for D-SACK undo (tcp_try_undo_dsack) */
+	if (tp->undo_retrans < 0)
+		tp->undo_retrans = 0;
+	tp->undo_retrans += r->pcount;
 	return err;
 }
 

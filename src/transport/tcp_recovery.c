@@ -129,7 +129,7 @@ void tcp_rack_reo_timeout(struct tcp_sock *tp)
 	if (prior_inflight != tcp_packets_in_flight(tp)) {
 		if (tp->ca_state != TCP_CA_Recovery) {
 			tp->prior_ssthresh = 0;
-			tp->undo_marker = tp->snd_una;
+			tcp_init_undo(tp);
 			MIB_INC(tp->st, TcpExtTCPSackRecovery);
 			if (tp->ca_state != TCP_CA_CWR)
 				tcp_init_cwnd_reduction(tp);
@@ -241,7 +241,8 @@ static int tcp_sacktag_range(struct tcp_sock *tp, uint32_t start, uint32_t end)
 				tp->rack.reord = true;
 				MIB_INC(tp->st, TcpExtTCPSACKReorder);
 			}
-			flag |= 0x200;	/* FLAG_ORIG_SACK_ACKED */
+			if (!after(r->end_seq, tp->high_seq))
+				flag |= FLAG_ORIG_SACK_ACKED;
 		}
 		if (after(r->end_seq, tp->highest_sack))
 			tp->highest_sack = r->end_seq;
@@ -266,7 +267,60 @@ static int tcp_sacktag_range(struct tcp_sock *tp, uint32_t start, uint32_t end)
 	return flag;
 }
 
-/* Linux tcp_sacktag_write_queue() + tcp_check_dsack(). */
+/* Linux tcp_dsack_seen(): how many duplicate segments a D-SACK block reports, 0 when
+ * dubious (longer than the largest window, or more duplicates than retransmissions). */
+static uint32_t tcp_dsack_seen(struct tcp_sock *tp, uint32_t start, uint32_t end, int *flag)
+{
+	uint32_t len, dup = 1;
+
+	if (!before(start, end))
+		return 0;
+	len = end - start;
+	if (len > tp->max_window)
+		return 0;
+	if (len > tp->mss_cache)
+		dup = (len + tp->mss_cache - 1) / tp->mss_cache;
+	else if (tp->tlp_high_seq && tp->tlp_high_seq == end)
+		*flag |= FLAG_DSACK_TLP;
+	tp->dsack_dups += dup;
+	if (tp->dsack_dups > tp->total_retrans)
+		return 0;
+	/* RACK widens its reordering window only for D-SACKs after reordering was seen
+	 * and not for a TLP probe's */
+	if (tp->reord_seen && !(*flag & FLAG_DSACK_TLP)) {
+		tp->rack.dsack_seen = true;
+		tcp_rack_update_reo_wnd(tp, 1);
+	}
+	*flag |= FLAG_DSACKING_ACK;
+	return dup;
+}
+
+/* A D-SACK for retransmitted data: one retransmission fewer that may have repaired a
+ * loss (Linux tcp_check_dsack's "dumb counting" for data already acked and forgotten,
+ * tcp_sacktag_one for data still queued). */
+static void tcp_dsack_undo_count(struct tcp_sock *tp, uint32_t start, uint32_t end,
+				 uint32_t prior_snd_una, uint32_t dup)
+{
+	if (!tp->undo_marker || tp->undo_retrans <= 0)
+		return;
+	if (!after(end, prior_snd_una)) {
+		if (after(end, tp->undo_marker))
+			tp->undo_retrans = tp->undo_retrans > (int32_t)dup
+						   ? tp->undo_retrans - (int32_t)dup : 0;
+		return;
+	}
+	for (struct tcp_txrec *r = tp->rtx_head; r && before(r->seq, end); r = r->next) {
+		if (before(r->seq, start) || after(r->end_seq, end) ||
+		    !(r->flags & (TXR_RETRANS | TXR_EVER_RETRANS)))
+			continue;
+		if (tp->undo_retrans > 0 && after(r->end_seq, tp->undo_marker))
+			tp->undo_retrans = tp->undo_retrans > (int32_t)r->pcount
+						   ? tp->undo_retrans - (int32_t)r->pcount : 0;
+	}
+}
+
+/* Linux tcp_sacktag_write_queue() + tcp_check_dsack(). *dsack_out: the duplicate
+ * segments a valid D-SACK reported (they count as delivered). */
 int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_snd_una,
 		uint32_t *dsack_out)
 {
@@ -274,23 +328,31 @@ int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_s
 	unsigned n = seg->opt.num_sacks, first = 0;
 	int flag = 0;
 
+	bool is_dsack = false;
+
 	*dsack_out = 0;
 	if (!n || !tp->sack_ok)
 		return 0;
 	/* RFC 2883 4: the first block is a D-SACK when below the cumulative ACK or inside
 	 * the second block. */
 	if (before(sp[0].start, seg->ack)) {
-		*dsack_out = 1;
+		is_dsack = true;
 		MIB_INC(tp->st, TcpExtTCPDSACKRecv);
 	} else if (n > 1 && !after(sp[0].end, sp[1].end) && !before(sp[0].start, sp[1].start)) {
-		*dsack_out = 1;
+		is_dsack = true;
 		MIB_INC(tp->st, TcpExtTCPDSACKOfoRecv);
 	}
-	if (*dsack_out) {
+	if (is_dsack) {
+		uint32_t dup = tcp_dsack_seen(tp, sp[0].start, sp[0].end, &flag);
+
 		first = 1;
-		tp->dsack_dups++;
-		tp->rack.dsack_seen = true;
-		tcp_rack_update_reo_wnd(tp, 1);
+		if (!dup) {
+			MIB_INC(tp->st, TcpExtTCPDSACKIgnoredDubious);
+		} else {
+			MIB_ADD(tp->st, TcpExtTCPDSACKRecvSegs, dup);
+			tcp_dsack_undo_count(tp, sp[0].start, sp[0].end, prior_snd_una, dup);
+			*dsack_out = dup;
+		}
 	}
 	for (unsigned i = first; i < n; i++) {
 		uint32_t start = sp[i].start, end = sp[i].end;
@@ -311,7 +373,6 @@ int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_s
 		}
 		flag |= tcp_sacktag_range(tp, start, end);
 	}
-	(void)prior_snd_una;
 	return flag;
 }
 
