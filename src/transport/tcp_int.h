@@ -362,6 +362,7 @@ struct tcp_req;
 struct tcp_listen_q {
 	int backlog;			/* sk_max_ack_backlog */
 	int syn_qlen;
+	int young;			/* requests not yet timed out (queue->young) */
 	int acc_qlen;
 	uint64_t syncookie_last_overflow_s;	/* last cookie sent + 1 (tcp_synq_overflow) */
 	struct tcp_req *syn_head;	/* request sockets (list) */

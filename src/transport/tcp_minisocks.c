@@ -23,6 +23,8 @@ void tcp_req_free(struct tcp_state *ts, struct tcp_req *req)
 		if (req->lnext)
 			req->lnext->lpprev = req->lpprev;
 		req->listener->lq->syn_qlen--;
+		if (!req->num_timeout)
+			req->listener->lq->young--;
 	}
 	free(req);
 }
@@ -157,6 +159,7 @@ static void tcp_conn_request_isn(struct tcp_sock *lsk, struct tcp_seg *seg, uint
 	lsk->lq->syn_head = req;
 	req->lpprev = &lsk->lq->syn_head;
 	lsk->lq->syn_qlen++;
+	lsk->lq->young++;
 	timer_init(&req->timer, tcp_req_timer, req);
 	stack_timer_arm_ms(st, &req->timer, TCP_TIMEOUT_INIT_MS);
 	tcp_send_synack_req(st, req, lsk);
@@ -176,16 +179,27 @@ static void tcp_req_timer(void *arg)
 	struct tcp_req *req = arg;
 	struct tcp_sock *lsk = req->listener;
 	struct ips_stack *st = lsk->st;
+	struct tcp_listen_q *q = lsk->lq;
 	int max_retries = lsk->syncnt ? lsk->syncnt : st->sysctl.ip.tcp_synack_retries;
-	int defer = 0;
+	/* TCP_DEFER_ACCEPT is kept in SYN-ACK retransmissions (secs_to_retrans) */
+	int defer = lsk->defer_accept_s;
 	bool expire, resend;
 
-	if (lsk->defer_accept_s) {
-		/* TCP_DEFER_ACCEPT is kept in SYN-ACK retransmissions (secs_to_retrans) */
-		defer = lsk->defer_accept_s;
-		if (defer > max_retries)
-			max_retries = defer;
+	/* "we reserve half of room for young embrions; and abort old ones without pity, if
+	 * old ones are about to clog our table": a SYN queue more than half full (against
+	 * max(8, backlog)) where the requests that never timed out are few gets fewer
+	 * retransmissions, down to 2 (a flood of SYNs that never answer) */
+	if ((unsigned)q->syn_qlen << 1 > (q->backlog > 8 ? (unsigned)q->backlog : 8u)) {
+		int young = q->young << 1;
+
+		while (max_retries > 2) {
+			if (q->syn_qlen < young)
+				break;
+			max_retries--;
+			young <<= 1;
+		}
 	}
+	/* syn_ack_recalc() */
 	if (!defer) {
 		expire = req->num_timeout >= max_retries;
 		resend = true;
@@ -200,7 +214,8 @@ static void tcp_req_timer(void *arg)
 			MIB_INC(st, TcpExtTCPSynRetrans);
 			req->num_retrans++;
 		}
-		req->num_timeout++;
+		if (req->num_timeout++ == 0)
+			q->young--;
 		{
 			uint64_t t = (uint64_t)TCP_TIMEOUT_INIT_MS << req->num_timeout;
 

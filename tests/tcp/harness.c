@@ -740,6 +740,7 @@ static int run_to(struct harness *h, uint64_t t)
 struct psel {
 	struct hpeer **v;
 	size_t n;
+	size_t want;	/* '>': packets expected (count N: any N of the peers), else n */
 };
 
 /* The first queued packet for a selected peer not yet matched by this line (its link). */
@@ -830,7 +831,7 @@ static int expect_out(struct harness *h, uint64_t t, uint64_t lo, uint64_t hi,
 		free(pk);
 		return rc;
 	}
-	for (size_t k = 0; k < sel->n && !rc; k++) {
+	for (size_t k = 0; k < sel->want && !rc; k++) {
 		struct qwait qw = { h, sel };
 		struct hpeer *c = NULL;
 		struct hpkt **pp = q_find(h, sel, &c);
@@ -842,7 +843,7 @@ static int expect_out(struct harness *h, uint64_t t, uint64_t lo, uint64_t hi,
 		}
 		if (!pp) {
 			rc = hfail(h, "expected packet not sent by %.3f (%zu of %zu)", (double)hi / 1e9,
-				   k, sel->n);
+				   k, sel->want);
 			break;
 		}
 		pk = q_unlink(h, pp);
@@ -1485,7 +1486,8 @@ static int parse_range(const char *w, bool is_addr, uint32_t *lo, uint32_t *hi)
 }
 
 /* An optional peer tag after '<' or '>': "[port P]", "[addr A port P]", ranges "P1..P2"
- * and "A1..A2" (every address with every port), "lport P" (our port), "isn N" / "isn +N"
+ * and "A1..A2" (every address with every port), "count N" ('>': any N of them, one
+ * packet each), "lport P" (our port), "isn N" / "isn +N"
  * (the peer's ISN, which
  * makes its sequence numbers relative; implies new), "new" (a new connection from the same
  * peer: the stack's ISN is learned again from its next SYN). */
@@ -1494,6 +1496,7 @@ static int parse_tag(struct harness *h, struct tok *t, struct psel *sel)
 	char buf[256], w[64];
 	const char *end;
 	uint32_t alo = ntohl(inet_addr(H_REMOTE)), ahi = alo, plo = 0, phi = 0, isn = 0, lport = 0;
+	uint32_t count = 0;
 	bool has_port = false, isn_rel = false, has_isn = false, fresh = false;
 	struct tok tt;
 
@@ -1523,6 +1526,9 @@ static int parse_tag(struct harness *h, struct tok *t, struct psel *sel)
 		} else if (!strcmp(w, "addr")) {
 			if (parse_range(v, true, &alo, &ahi) < 0)
 				return hfail(h, "peer tag: bad address %s (ranges within one /24)", v);
+		} else if (!strcmp(w, "count")) {
+			if (parse_u32(v, &count) || !count)
+				return hfail(h, "peer tag: bad count %s", v);
 		} else if (!strcmp(w, "lport")) {
 			if (parse_u32(v, &lport) || !lport || lport > 65535)
 				return hfail(h, "peer tag: bad lport %s", v);
@@ -1551,6 +1557,9 @@ static int parse_tag(struct harness *h, struct tok *t, struct psel *sel)
 				c->local_port = (uint16_t)lport;
 			sel->v[sel->n++] = c;
 		}
+	if (count > sel->n)
+		return hfail(h, "peer tag: count %u of %zu peers", count, sel->n);
+	sel->want = count ? count : sel->n;
 	return 0;
 }
 
@@ -1613,7 +1622,7 @@ static int run_line(struct harness *h, char *line)
 		return hfail(h, "missing event after the time");
 	if (!strcmp(w, ">")) {
 		struct pspec p;
-		struct psel sel = { h->sel, 0 };
+		struct psel sel = { h->sel, 0, 0 };
 
 		if (parse_tag(h, &t, &sel) < 0 || parse_pspec(h, &t, &p) < 0)
 			return -1;
@@ -1627,7 +1636,7 @@ static int run_line(struct harness *h, char *line)
 	h->last_ns = tm;
 	if (!strcmp(w, "<")) {
 		struct pspec p;
-		struct psel sel = { h->sel, 0 };
+		struct psel sel = { h->sel, 0, 0 };
 
 		if (parse_tag(h, &t, &sel) < 0)
 			return -1;

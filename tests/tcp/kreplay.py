@@ -373,7 +373,8 @@ class Runner:
         sb = c.local_isn if out else c.remote_isn
         ab = c.remote_isn if out else (c.local_isn or 0)
         rel = (p.seq - (sb or 0)) & 0xFFFFFFFF
-        s = "> %s %d:%d(%d)" % (flags_str(p.flags), rel, rel + len(p.payload), len(p.payload))
+        tag = "" if c is self.dflt else "[addr %s port %d] " % (c.addr, c.port)
+        s = "> %s%s %d:%d(%d)" % (tag, flags_str(p.flags), rel, rel + len(p.payload), len(p.payload))
         if p.flags & 0x10:
             s += " ack %d" % ((p.ack - ab) & 0xFFFFFFFF)
         s += " win %d" % p.win
@@ -496,7 +497,9 @@ class Runner:
             self.match(s, t, lo, hi, p, self.dflt)
             return
         left = {(c.addr, c.port): c for c in sel}
-        while left:
+        want = self.want
+        while want:
+            want -= 1
             with self.cv:
                 while True:
                     j = next((i for i, x in enumerate(self.q) if (x.daddr, x.dport) in left), None)
@@ -508,7 +511,7 @@ class Runner:
                     self.cv.wait(d)
                 if j is None:
                     self.fail("expected packet not sent by %.3f (%d of %d)" %
-                              (hi, len(sel) - len(left), len(sel)))
+                              (hi, self.want - want - 1, self.want))
                 p = self.q.pop(j)
             c = left.pop((p.daddr, p.dport))
             self.match(s, t, lo, hi, p, c)
@@ -842,7 +845,7 @@ class Runner:
         w = rest[1:end].split()
         rest = rest[end + 1:]
         alo = ahi = struct.unpack("!I", socket.inet_aton(REMOTE))[0]
-        ports, isn, rel, fresh, lport = None, None, False, False, 0
+        ports, isn, rel, fresh, lport, count = None, None, False, False, 0, 0
         i = 0
         try:
             while i < len(w):
@@ -856,6 +859,8 @@ class Runner:
                     ports = parse_range(v, False)
                 elif k == "addr":
                     alo, ahi = parse_range(v, True)
+                elif k == "count":
+                    count = int(v, 0)
                 elif k == "lport":
                     lport = int(v, 0)
                 elif k == "isn":
@@ -882,6 +887,9 @@ class Runner:
                 if lport:
                     c.local_port = lport
                 sel.append(c)
+        if count > len(sel) or count < 0:
+            self.fail("peer tag: count %d of %d peers" % (count, len(sel)))
+        self.want = count or len(sel)
         return sel, rest
 
     def parse_time(self, w):
