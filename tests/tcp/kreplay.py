@@ -641,6 +641,8 @@ class Runner:
                     f.write(v)
             except OSError as e:
                 self.fail("sysctl %s: %s" % (w[0], e))
+            if path.endswith("/tcp_congestion_control"):
+                self.cc_per_sock = False    # the script chose: new sockets take it
             return
         if cmd == "counter":
             c = self.counters()
