@@ -994,10 +994,11 @@ static void tcp_cleanup_rbuf(struct tcp_sock *tp, uint32_t copied)
 		if (win_now < 0)
 			win_now = 0;
 		if (2 * (uint32_t)win_now <= tp->window_clamp) {
-			uint32_t new_win = tcp_space(tp) > 0 ? (uint32_t)tcp_space(tp) : 0;
+			/* the window __tcp_select_window() would offer, with its receiver
+			 * SWS avoidance (RFC 1122 4.2.3.3): no update for a read that frees
+			 * less than an MSS */
+			uint32_t new_win = tcp_raw_select_window(tp);
 
-			if (new_win > tp->rcv_ssthresh)
-				new_win = tp->rcv_ssthresh;
 			if (new_win && new_win >= 2 * (uint32_t)win_now)
 				time_to_ack = true;
 		}
