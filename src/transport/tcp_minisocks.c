@@ -662,8 +662,10 @@ void tcp_tw_process(struct tcp_tw *tw, struct tcp_seg *seg)
 			tcp_conn_request_isn(lsk, seg, isn);
 			return;
 		}
-		/* no listener: fall through to the ACK below (Linux: TCP_TW_SYN without a
-		 * listener ends in the out-of-window ACK path) */
+		/* no listener: tcp_v4_rcv()'s TCP_TW_SYN falls through to TCP_TW_ACK, the
+		 * time-wait ACK, without the out-of-window rate limit */
+		tcp_tw_send_ack(st, tw);
+		return;
 	}
 	if (paws_reject)
 		MIB_INC(st, TcpExtPAWSTimewait);
