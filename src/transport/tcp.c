@@ -712,8 +712,11 @@ static void tcp_connect_init(struct tcp_sock *tp, uint32_t mtu)
 		tp->window_clamp = (uint32_t)tcp_full_space(tp);
 	if (tp->user_window_clamp)
 		tp->window_clamp = tp->user_window_clamp;
-	tcp_select_initial_window(tp, tcp_full_space(tp), tp->advmss, &tp->rcv_wnd,
-				  &tp->window_clamp, s->tcp_window_scaling != 0, &tp->rcv_wscale);
+	/* a recycled time-wait 4-tuple (ts_recent known) will carry timestamps */
+	tcp_select_initial_window(tp, tcp_full_space(tp),
+				  tp->advmss - (tp->ts_recent_stamp_s ? tp->tcp_header_len - WIRE_TCP_HLEN : 0),
+				  &tp->rcv_wnd, &tp->window_clamp, s->tcp_window_scaling != 0,
+				  &tp->rcv_wscale);
 	tp->rcv_ssthresh = tp->rcv_wnd;
 	tp->err = 0;
 	tp->rcv_done = false;
@@ -769,7 +772,9 @@ int tcp_connect(struct tcp_sock *tp, uint32_t daddr, uint16_t dport)
 		tp->h.rport = 0;
 		return err;
 	}
-	tp->iss = tcp_isn(tp->st, tp->h.laddr, daddr, tp->h.lport, dport);
+	/* a recycled time-wait 4-tuple chose the ISN (tcp_twsk_unique) */
+	tp->iss = tp->write_seq_preset ? tp->write_seq
+				       : tcp_isn(tp->st, tp->h.laddr, daddr, tp->h.lport, dport);
 	tp->ts_off = tcp_ts_off(tp->st, tp->h.laddr, daddr);
 	tp->write_seq = tp->iss;
 	tcp_connect_init(tp, mtu);

@@ -393,14 +393,15 @@ int tcp_bind_port(struct tcp_state *ts, struct tcp_sock *tp, uint16_t port)
 	return -EADDRINUSE;
 }
 
-/* __inet_check_established(): is the 4-tuple free (a reusable TIME_WAIT is recycled)? */
-static int check_established(struct tcp_state *ts, struct tcp_sock *tp, uint16_t lport)
+/* __inet_check_established(): is the 4-tuple free (a reusable TIME_WAIT is recycled)?
+ * bound: the port was bound before connect() (Linux passes twp == NULL then). */
+static int check_established(struct tcp_state *ts, struct tcp_sock *tp, uint16_t lport, bool bound)
 {
 	struct tcp_hnode *h = tcp_ehash_lookup(ts, tp->h.laddr, lport, tp->h.raddr, tp->h.rport);
 
 	if (!h)
 		return 0;
-	if (h->kind == TCP_HK_TW && tcp_tw_reusable(ts, (struct tcp_tw *)h, tp)) {
+	if (h->kind == TCP_HK_TW && tcp_tw_reusable(ts, (struct tcp_tw *)h, tp, bound)) {
 		tcp_tw_free(ts, (struct tcp_tw *)h);
 		MIB_INC(ts->st, TcpExtTWRecycled);
 		return 0;
@@ -424,7 +425,7 @@ int tcp_hash_connect(struct tcp_state *ts, struct tcp_sock *tp)
 	int lo, hi, err;
 
 	if (tp->b.tb) {
-		err = check_established(ts, tp, tp->h.lport);
+		err = check_established(ts, tp, tp->h.lport, true);
 		if (err < 0)
 			return err;
 		tcp_ehash_insert(ts, &tp->h);
@@ -449,7 +450,7 @@ int tcp_hash_connect(struct tcp_state *ts, struct tcp_sock *tp)
 			if (tb) {
 				if (tb->fastreuse >= 0)
 					continue;	/* taken by bind() */
-				if (check_established(ts, tp, (uint16_t)p) < 0)
+				if (check_established(ts, tp, (uint16_t)p, false) < 0)
 					continue;
 			} else {
 				tb = bucket_create(ts, (uint16_t)p, -1);

@@ -631,7 +631,8 @@ void tcp_listen_flush(struct tcp_sock *lsk);
 void tcp_time_wait(struct tcp_sock *tp, int state, uint32_t timeo_ms);
 void tcp_tw_process(struct tcp_tw *tw, struct tcp_seg *seg);
 void tcp_tw_free(struct tcp_state *ts, struct tcp_tw *tw);
-bool tcp_tw_reusable(struct tcp_state *ts, struct tcp_tw *tw, struct tcp_sock *tp);
+/* tcp_twsk_unique(); bound: connect() from a bound port (Linux's twp == NULL) */
+bool tcp_tw_reusable(struct tcp_state *ts, struct tcp_tw *tw, struct tcp_sock *tp, bool bound);
 /* SYN cookies (tcp_syncookie.c) */
 uint32_t tcp_cookie_init_seq(struct ips_stack *st, const struct tcp_seg *seg, uint16_t *mss);
 uint32_t tcp_cookie_init_ts(struct ips_stack *st, struct tcp_req *req, uint32_t ts_off);

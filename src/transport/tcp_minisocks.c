@@ -681,19 +681,24 @@ kill:
 	tcp_tw_free(ts, tw);
 }
 
-bool tcp_tw_reusable(struct tcp_state *ts, struct tcp_tw *tw, struct tcp_sock *tp)
+bool tcp_tw_reusable(struct tcp_state *ts, struct tcp_tw *tw, struct tcp_sock *tp, bool bound)
 {
 	struct ips_stack *st = ts->st;
 	int reuse = st->sysctl.ip.tcp_tw_reuse;
 
+	if (tw->substate == TCP_FIN_WAIT2)
+		reuse = 0;
 	if (reuse == 2) {
 		bool loop = (ntohl(tw->h.raddr) >> 24) == 127 || (ntohl(tw->h.laddr) >> 24) == 127;
 
 		if (!loop)
 			reuse = 0;
 	}
-	if (tw->ts_recent_stamp_s && reuse &&
-	    stack_now_ms(st) > tw->created_ms + st->sysctl.ip.tcp_tw_reuse_delay) {
+	/* with PAWS a reuse is safe: a connect() from a bound port may always take the
+	 * 4-tuple over (twp == NULL in Linux), an ephemeral one when tcp_tw_reuse allows and
+	 * the time-wait socket is older than tcp_tw_reuse_delay */
+	if (tw->ts_recent_stamp_s &&
+	    (bound || (reuse && stack_now_ms(st) > tw->created_ms + st->sysctl.ip.tcp_tw_reuse_delay))) {
 		uint32_t seq = tw->snd_nxt + 65535 + 2;
 
 		if (!seq)

@@ -1147,6 +1147,17 @@ static int set_sysctl(struct harness *h, const char *name, const char *val)
 	snprintf(full, sizeof(full), "net.ipv4.%s", name);
 	if (ips_sysctl_set(h->st, full, val) == 0)
 		return 0;
+	if (strchr(val, ',') && strcmp(name, "tcp_rmem") && strcmp(name, "tcp_wmem")) {
+		/* a vector written with commas (one script word): "40000,40000" */
+		char sp[128];
+
+		snprintf(sp, sizeof(sp), "%s", val);
+		for (char *c = sp; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+		if (ips_sysctl_set(h->st, full, sp) == 0)
+			return 0;
+	}
 #define F(x) if (!strcmp(name, #x)) { s->x = v; return 0; }
 	F(tcp_timestamps) F(tcp_sack) F(tcp_window_scaling) F(tcp_dsack) F(tcp_ecn)
 	F(tcp_syn_retries) F(tcp_synack_retries) F(tcp_retries2) F(tcp_syncookies)
@@ -1276,13 +1287,12 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 		rc = tcp_connect(tp, inet_addr(H_REMOTE), (uint16_t)port);
 		h->local_port = tp->h.lport;
 		{
-			/* a tagged peer at that port now speaks for this connection */
+			/* a tagged peer at that port now speaks for this connection (its
+			 * ISNs stay until a tag says "new") */
 			struct hpeer *c = peer_find(h, inet_addr(H_REMOTE), (uint16_t)port);
 
-			if (c) {
-				c->local_isn_known = false;
+			if (c)
 				c->local_port = tp->h.lport;
-			}
 		}
 	} else if (!strcmp(cmd, "accept")) {
 		int err;

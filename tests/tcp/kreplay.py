@@ -701,7 +701,6 @@ class Runner:
             self.local_port = s.getsockname()[1]
             c = self.peers.get((REMOTE, int(a[0])))
             if c:   # a tagged peer at that port now speaks for this connection
-                c.local_isn_known = False
                 c.local_port = self.local_port
         elif cmd == "accept":
             try:
