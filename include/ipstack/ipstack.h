@@ -101,7 +101,11 @@ IPS_API int ips_impair_parse(const char *spec, struct ips_impair *out);
 struct ips_link_config {
 	uint32_t mtu;			/* 0 = 1500 */
 	struct ips_impair impair;	/* applied in both directions */
+	/* IPS_LINK_NO_OFFLOAD: ports start without TSO and checksum offload (by default
+	 * they have both, as veth; ips_dev_set_offload() changes one port). */
+	uint32_t flags;
 };
+#define IPS_LINK_NO_OFFLOAD 0x1u
 
 /* An Ethernet point-to-point link between a's interface ifa and b's interface ifb
  * (both created). The stacks may be the same. */
@@ -132,6 +136,16 @@ IPS_API int ips_pcap_flush(ips_stack *st);
 IPS_API int ips_dev_set_mtu(ips_stack *st, const char *ifname, uint32_t mtu);
 IPS_API int ips_dev_set_up(ips_stack *st, const char *ifname, int up);
 IPS_API int ips_dev_index(ips_stack *st, const char *ifname);
+/* Offloads (ethtool -K): IPS_OFFLOAD_CSUM, the device fills in TCP checksums; _TSO, it
+ * takes TCP segments larger than its MTU and cuts them itself (needs CSUM). Memlinks
+ * offer both and have them on (as veth); a TAP/TUN when the kernel accepts
+ * IFF_VNET_HDR and TUNSETOFFLOAD (on by default); other devices none. Set: 0,
+ * -EOPNOTSUPP (the device cannot), -EINVAL. Get: the flags in use, or -errno.
+ * docs/link.md. */
+#define IPS_OFFLOAD_CSUM 0x1u
+#define IPS_OFFLOAD_TSO  0x2u
+IPS_API int ips_dev_set_offload(ips_stack *st, const char *ifname, unsigned flags);
+IPS_API int ips_dev_get_offload(ips_stack *st, const char *ifname);
 IPS_API int ips_dev_hwaddr(ips_stack *st, const char *ifname, uint8_t mac[6]);
 
 /* ---- Addresses and routes ---- */

@@ -195,6 +195,8 @@ struct pkb *pkb_copy(const struct pkb *p)
 	c->csum_start = p->csum_start;	/* same headroom: same offsets */
 	c->csum_offset = p->csum_offset;
 	c->frag_max_size = p->frag_max_size;
+	c->gso_size = p->gso_size;
+	c->gso_segs = p->gso_segs;
 	memcpy(c->cb, p->cb, sizeof(c->cb));
 	return c;
 }

@@ -47,6 +47,11 @@ struct pkb {
 	uint16_t frag_max_size;		/* largest fragment seen when reassembled */
 	uint16_t csum_start;		/* PKB_CSUM_PARTIAL: checksummed bytes start at buf + this */
 	uint16_t csum_offset;		/* PKB_CSUM_PARTIAL: the checksum field, from csum_start */
+	/* Segmentation offload (Linux's skb_shinfo gso_size/gso_segs, SKB_GSO_TCPV4 only):
+	 * a TCP super-packet to be cut into segments of gso_size payload bytes, by a device
+	 * with TSO or by software GSO (src/ip/gso.h); 0 = an ordinary packet. */
+	uint16_t gso_size;
+	uint16_t gso_segs;
 	uint32_t cb[12];		/* per-layer scratch (like skb->cb) */
 	uint8_t buf[];
 };

@@ -8,6 +8,7 @@
 
 #include "core/stack.h"
 #include "core/sysctl.h"
+#include "ip/gso.h"
 #include "ip/icmp.h"
 #include "ip/inetpeer.h"
 #include "ip/ip.h"
@@ -93,7 +94,7 @@ void ip4_forward(struct ips_stack *st, struct pkb *pkb, const struct rt_result *
 	 * in a netns: `ping -M do -s 1400` through a router with a 1000-byte next hop). */
 	MIB_INC(st, IpForwDatagrams);
 	/* ip_exceeds_mtu(): DF and bigger than the next hop takes (RFC 1191). */
-	if (pkb->len > rt->mtu && (get_be16(iph + 6) & WIRE_IPV4_DF)) {
+	if (gso_network_seglen(pkb, iph) > rt->mtu && (get_be16(iph + 6) & WIRE_IPV4_DF)) {
 		MIB_INC(st, IpFragFails);
 		icmp_send(st, pkb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(rt->mtu));
 		goto drop;

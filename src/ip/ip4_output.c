@@ -14,6 +14,7 @@
 
 #include "core/stack.h"
 #include "core/sysctl.h"
+#include "ip/gso.h"
 #include "ip/icmp.h"
 #include "ip/ip.h"
 #include "ip/ip_state.h"
@@ -41,11 +42,39 @@ static int ip4_finish_output2(struct ips_stack *st, struct pkb *pkb, const struc
 	return link_output(rt->dev, pkb, rt->nexthop);
 }
 
+/* ip_finish_output_gso(): a super-packet whose segments do not fit the MTU (a smaller
+ * route than the one it was made for, or forwarded from a larger link) is cut here, and
+ * each segment takes the ordinary path (fragmentation or "fragmentation needed"). */
+static int ip4_finish_output_gso(struct ips_stack *st, struct pkb *pkb, const struct rt_result *rt)
+{
+	struct pkb_queue q;
+	int err, ret = 0;
+
+	pkb_queue_init(&q);
+	err = gso_segment(pkb, 0, &q);
+	pkb_free(pkb);
+	if (err < 0) {
+		MIB_INC(st, IpOutDiscards);
+		return err;
+	}
+	while ((pkb = pkb_queue_pop(&q)) != NULL) {
+		err = ip4_finish_output(st, pkb, rt);
+		if (err < 0 && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
 /* ip_finish_output() + ip_fragment(). */
 int ip4_finish_output(struct ips_stack *st, struct pkb *pkb, const struct rt_result *rt)
 {
 	uint32_t mtu = rt->mtu ? rt->mtu : rt->dev->mtu;
 
+	if (pkb->gso_size) {
+		if (gso_network_seglen(pkb, pkb->data) <= mtu)
+			return ip4_finish_output2(st, pkb, rt);
+		return ip4_finish_output_gso(st, pkb, rt);
+	}
 	if (pkb->len <= mtu)
 		return ip4_finish_output2(st, pkb, rt);
 	if ((get_be16(pkb->data + 6) & WIRE_IPV4_DF) && !(IP4_CB(pkb)->flags & IP4_CB_IGNORE_DF)) {
@@ -98,9 +127,10 @@ int ip4_output(struct ips_stack *st, struct pkb *pkb, const struct ip4_out *o, u
 	};
 	int pmtudisc = ip4_pmtudisc(st, o);
 	bool ignore_df, df;
+	uint16_t gso_size = pkb->gso_size, gso_segs = pkb->gso_segs;
 	struct rt_result rt;
 	struct wire_ipv4 h;
-	size_t hlen = WIRE_IPV4_HLEN + o->opts_len, total;
+	size_t hlen = WIRE_IPV4_HLEN + o->opts_len, total, seglen;
 	uint32_t mtu;
 	int err;
 
@@ -131,7 +161,11 @@ int ip4_output(struct ips_stack *st, struct pkb *pkb, const struct ip4_out *o, u
 	/* ip_sk_ignore_df() */
 	ignore_df = pmtudisc < IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_OMIT;
 	total = hlen + pkb->len;
-	if (total > 0xffff || (!ignore_df && total > mtu)) {
+	/* A super-packet (TCP) is sized by its segments: they are the packets that go. */
+	seglen = gso_size ? hlen + (size_t)(pkb->data[12] >> 4) * 4 + gso_size : total;
+	if (seglen > total)
+		seglen = total;
+	if (total > 0xffff || (!ignore_df && seglen > mtu)) {
 		/* __ip_append_data(): the datagram cannot go unfragmented. */
 		if (mtu_out)
 			*mtu_out = mtu;
@@ -141,7 +175,7 @@ int ip4_output(struct ips_stack *st, struct pkb *pkb, const struct ip4_out *o, u
 	/* __ip_make_skb(): DF always for DO/PROBE; for WANT when it fits the path and the
 	 * route's MTU is not locked (ip_dont_fragment()). */
 	df = pmtudisc == IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_PROBE ||
-	     (total <= rt.mtu && pmtudisc == IP_PMTUDISC_WANT && !rt.pmtu_locked);
+	     (seglen <= rt.mtu && pmtudisc == IP_PMTUDISC_WANT && !rt.pmtu_locked);
 
 	if (pkb_headroom(pkb) < hlen + 16 || pkb_shared(pkb)) {
 		struct pkb *n = pkb_alloc(&st->pool, pkb->len);
@@ -153,6 +187,7 @@ int ip4_output(struct ips_stack *st, struct pkb *pkb, const struct ip4_out *o, u
 		}
 		/* Data alone: the metadata is set from o below. */
 		memcpy(pkb_put(n, pkb->len), pkb->data, pkb->len);
+		pkb_csum_copy_state(n, pkb);
 		pkb_free(pkb);
 		pkb = n;
 	}
@@ -187,6 +222,8 @@ int ip4_output(struct ips_stack *st, struct pkb *pkb, const struct ip4_out *o, u
 	pkb->mark = o->mark;
 	pkb->priority = o->priority;
 	pkb->pkt_type = PKB_OUTGOING;
+	pkb->gso_size = gso_size;
+	pkb->gso_segs = gso_segs;
 	memset(IP4_CB(pkb), 0, sizeof(struct ip4_cb));
 	if (ignore_df)
 		IP4_CB(pkb)->flags |= IP4_CB_IGNORE_DF;

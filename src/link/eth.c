@@ -30,6 +30,8 @@ struct pkb *link_pkb_prepare(struct pkb *p, size_t need)
 	c->pkt_type = p->pkt_type;
 	pkb_csum_copy_state(c, p);
 	c->frag_max_size = p->frag_max_size;
+	c->gso_size = p->gso_size;
+	c->gso_segs = p->gso_segs;
 	memcpy(c->cb, p->cb, sizeof(c->cb));
 	pkb_free(p);
 	return c;

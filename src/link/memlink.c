@@ -6,6 +6,15 @@
  * pool, appends it to the receiver's inbox, marks the receiving device pending and kicks
  * its stack; the receiving stack's loop drains the inbox into netdev_rx().
  *
+ * Offloads, as veth: a port takes TCP super-packets and packets whose checksum is left
+ * to fill in (NETIF_F_TSO | NETIF_F_HW_CSUM, unless the link was made with
+ * IPS_LINK_NO_OFFLOAD), and hands them to the peer as they are, with their metadata:
+ * the peer's TCP takes 64 KB in one input pass, as from GRO, and trusts the checksum,
+ * as Linux does for CHECKSUM_PARTIAL. A port whose peer cannot take them (a switch
+ * flooding, offloads turned off at the other end) gets them cut and checksummed in
+ * software; impairment (netdev_xmit()) always cuts first, so loss and reordering act
+ * per wire frame.
+ *
  * Locking: the medium's mutex guards its ports, inboxes and forwarding table. It is
  * taken with (at most) the lock of the stack whose device transmits or is serviced or
  * unregistered, and no stack lock is ever taken while holding it, so stacks in different
@@ -18,6 +27,7 @@
 #include <string.h>
 
 #include "core/stack.h"
+#include "ip/gso.h"
 #include "link/impair.h"
 #include "link/link_priv.h"
 #include "wire/eth.h"
@@ -95,18 +105,57 @@ static int link_cfg_check(const struct ips_link_config *cfg)
 
 	if (mtu < 68 || mtu > MEMLINK_MAX_MTU)
 		return -EINVAL;
+	if (cfg && (cfg->flags & ~IPS_LINK_NO_OFFLOAD))
+		return -EINVAL;
 	if (cfg && impair_cfg_check(&cfg->impair) < 0)
 		return -EINVAL;
 	return 0;
 }
 
-/* Copy a frame into port's inbox. m->lock held. */
+static void memport_deliver_one(struct memport *to, const struct pkb *frame);
+
+/* Copy a frame into port's inbox: as it is when the receiving device could have sent it
+ * itself (it has the offloads the frame needs), else as the wire frames it stands for.
+ * m->lock held. */
 static void memport_deliver(struct memport *to, const struct pkb *frame)
 {
-	struct pkb *p;
+	struct pkb_queue q;
+	struct pkb *c;
 
 	if (!to->dev)
 		return;
+	if ((!frame->gso_size || (to->dev->features & NETIF_F_TSO)) &&
+	    (frame->ip_summed != PKB_CSUM_PARTIAL || (to->dev->features & NETIF_F_HW_CSUM))) {
+		memport_deliver_one(to, frame);
+		return;
+	}
+	pkb_queue_init(&q);
+	c = pkb_copy(frame);
+	if (!c) {
+		to->inbox_drops++;
+		return;
+	}
+	if (c->gso_size) {
+		if (gso_segment(c, ETH_HLEN, &q) < 0) {
+			to->inbox_drops++;
+			pkb_free(c);
+			return;
+		}
+		pkb_free(c);
+	} else {
+		pkb_csum_resolve(c);
+		pkb_queue_push(&q, c);
+	}
+	while ((c = pkb_queue_pop(&q)) != NULL) {
+		memport_deliver_one(to, c);
+		pkb_free(c);
+	}
+}
+
+static void memport_deliver_one(struct memport *to, const struct pkb *frame)
+{
+	struct pkb *p;
+
 	if (to->inbox.len >= LINK_BACKLOG_MAX) {
 		to->inbox_drops++;	/* netif_rx() backlog full */
 		return;
@@ -118,6 +167,8 @@ static void memport_deliver(struct memport *to, const struct pkb *frame)
 	}
 	memcpy(pkb_put(p, frame->len), frame->data, frame->len);
 	pkb_csum_copy_state(p, frame);	/* as veth: PARTIAL crosses, trusted on receive */
+	p->gso_size = frame->gso_size;
+	p->gso_segs = frame->gso_segs;
 	pkb_queue_push(&to->inbox, p);
 	if (to->inbox.len == 1) {
 		atomic_store(&to->dev->pending, true);
@@ -230,8 +281,10 @@ static void memport_service(struct netdev *dev)
 
 	dev->rx_dropped += drops;
 	while ((p = pkb_queue_pop(&q)) != NULL) {
-		/* is_skb_forwardable(): a frame longer than our MTU allows is dropped. */
-		if (p->len > dev->mtu + ETH_HLEN + VLAN_HLEN) {
+		/* is_skb_forwardable(): a frame longer than our MTU allows is dropped; a
+		 * super-packet by the size of its segments. */
+		if ((p->gso_size ? gso_network_seglen(p, p->data + ETH_HLEN) + ETH_HLEN
+				 : p->len) > dev->mtu + ETH_HLEN + VLAN_HLEN) {
 			dev->rx_dropped++;
 			pkb_free(p);
 			continue;
@@ -302,7 +355,9 @@ static int memport_add(struct medium *m, struct ips_stack *st, const char *ifnam
 		return err;
 	}
 	dev->max_mtu = MEMLINK_MAX_MTU;
-	dev->features |= NETIF_F_HW_CSUM;
+	dev->hw_features = NETIF_F_OFFLOADS;
+	if (!(m->cfg.flags & IPS_LINK_NO_OFFLOAD))
+		dev->features = NETIF_F_OFFLOADS;
 	link_random_mac(st, dev->hwaddr);
 	err = netdev_set_impair(dev, &m->cfg.impair, NULL);
 	if (err < 0) {

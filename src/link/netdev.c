@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "core/stack.h"
+#include "ip/gso.h"
 #include "ip/ip.h"
 #include "link/impair.h"
 #include "link/link_priv.h"
 #include "link/pcap.h"
+#include "wire/eth.h"
 
 #define NETDEV_MIN_MTU 68	/* RFC 791: every IPv4 module must forward 68 octets */
 
@@ -65,6 +67,8 @@ struct netdev *netdev_register(struct ips_stack *st, const char *name, enum netd
 	memset(dev->broadcast, 0xff, sizeof(dev->broadcast));
 	dev->ops = ops;
 	dev->priv = priv;
+	dev->gso_max_size = NETDEV_GSO_MAX_SIZE;
+	dev->gso_max_segs = NETDEV_GSO_MAX_SEGS;
 	atomic_init(&dev->pending, false);
 	e = sysctl_register_dev(&st->sysctl, name, &dev->conf, &dev->neigh_parms);
 	if (e < 0) {
@@ -150,6 +154,28 @@ void netdev_rx_deliver(struct netdev *dev, struct pkb *pkb)
 	pkb_free(pkb);
 }
 
+/* Bytes of link header in front of the IPv4 header of dev's frames. */
+static size_t netdev_mac_len(const struct netdev *dev)
+{
+	return dev->type == NETDEV_ETHER ? ETH_HLEN : 0;
+}
+
+/* A super-packet cut into the wire frames it stands for, with their checksums
+ * (appended to q). Consumes pkb; a packet that cannot be cut (malformed) goes as it is.
+ * -ENOBUFS when out of memory (pkb dropped). */
+static int netdev_software_gso(struct netdev *dev, struct pkb *pkb, struct pkb_queue *q)
+{
+	int err = gso_segment(pkb, netdev_mac_len(dev), q);
+
+	if (err != -EINVAL) {
+		pkb_free(pkb);
+		return err;
+	}
+	pkb->gso_size = pkb->gso_segs = 0;
+	pkb_queue_push(q, pkb);
+	return 0;
+}
+
 void netdev_rx(struct netdev *dev, struct pkb *pkb)
 {
 	if (!netdev_is_up(dev)) {
@@ -162,8 +188,18 @@ void netdev_rx(struct netdev *dev, struct pkb *pkb)
 	if (dev->pcap)
 		pcap_dev_capture(dev, pkb);
 	if (dev->rx_impair) {
-		if (impair_input(dev->rx_impair, pkb))
-			dev->rx_dropped++;	/* its queue was full */
+		struct pkb_queue q;
+
+		/* Impairment acts on wire frames: a super-packet (from a memlink or a TAP
+		 * with offloads) is cut first. */
+		pkb_queue_init(&q);
+		if (!pkb->gso_size)
+			pkb_queue_push(&q, pkb);
+		else if (netdev_software_gso(dev, pkb, &q) < 0)
+			dev->rx_dropped++;
+		while ((pkb = pkb_queue_pop(&q)) != NULL)
+			if (impair_input(dev->rx_impair, pkb))
+				dev->rx_dropped++;	/* its queue was full */
 	} else
 		netdev_rx_deliver(dev, pkb);
 }
@@ -191,6 +227,22 @@ void netdev_xmit_wire(struct netdev *dev, struct pkb *pkb)
 	dev->tx_bytes += len;
 }
 
+/* One frame the device can take, through tx impairment to the driver. */
+static int netdev_xmit_one(struct netdev *dev, struct pkb *pkb)
+{
+	if (dev->tx_impair) {
+		/* A full transmit queue drops the frame (Linux: the qdisc's drop, shown by
+		 * `tc -s qdisc`; here the device's tx_dropped) and tells the sender. */
+		int err = impair_input(dev->tx_impair, pkb);
+
+		if (err)
+			dev->tx_dropped++;
+		return err;
+	}
+	netdev_xmit_wire(dev, pkb);
+	return 0;
+}
+
 int netdev_xmit(struct netdev *dev, struct pkb *pkb)
 {
 	if (!netdev_is_up(dev)) {
@@ -207,20 +259,39 @@ int netdev_xmit(struct netdev *dev, struct pkb *pkb)
 		return -ENOBUFS;
 	}
 	pkb->dev = dev;
-	/* validate_xmit_skb(): a device that cannot checksum gets the real bytes. */
+	/* validate_xmit_skb(): what the device cannot do is done here in software. The
+	 * impairment engine acts per wire frame: it gets a super-packet's segments. */
+	if (pkb->gso_size && (dev->tx_impair || !(dev->features & NETIF_F_TSO))) {
+		struct pkb_queue q;
+		int err, sent = 0;
+
+		pkb_queue_init(&q);
+		err = netdev_software_gso(dev, pkb, &q);
+		if (err < 0) {
+			dev->tx_dropped++;
+			return err;
+		}
+		/* Linux segments after the qdisc, which takes or drops the whole
+		 * super-packet (NET_XMIT_DROP): so does the impairment's queue here, when
+		 * it has no room for every segment. */
+		if (dev->tx_impair && q.len > 1 &&
+		    impair_queued(dev->tx_impair) + q.len > dev->tx_impair->limit) {
+			dev->tx_dropped++;
+			pkb_queue_purge(&q);
+			return -ENOBUFS;
+		}
+		while ((pkb = pkb_queue_pop(&q)) != NULL) {
+			pkb_csum_resolve(pkb);	/* a malformed one that went uncut */
+			if (netdev_xmit_one(dev, pkb) == 0)
+				sent++;
+			else if (!err)
+				err = -ENOBUFS;
+		}
+		return sent ? 0 : err;
+	}
 	if (pkb->ip_summed == PKB_CSUM_PARTIAL && !(dev->features & NETIF_F_HW_CSUM))
 		pkb_csum_resolve(pkb);
-	if (dev->tx_impair) {
-		/* A full transmit queue drops the frame (Linux: the qdisc's drop, shown by
-		 * `tc -s qdisc`; here the device's tx_dropped) and tells the sender. */
-		int err = impair_input(dev->tx_impair, pkb);
-
-		if (err)
-			dev->tx_dropped++;
-		return err;
-	}
-	netdev_xmit_wire(dev, pkb);
-	return 0;
+	return netdev_xmit_one(dev, pkb);
 }
 
 /* ---- Configuration ---- */
@@ -250,6 +321,23 @@ int netdev_set_up(struct netdev *dev, bool up)
 		impair_purge(dev->rx_impair);
 	ip4_dev_down(dev);
 	neigh_flush_dev(dev);	/* arp_ifdown(): every entry, permanent ones too */
+	return 0;
+}
+
+int netdev_set_features(struct netdev *dev, unsigned features)
+{
+	int err;
+
+	if (features & ~dev->hw_features)
+		return -EOPNOTSUPP;
+	if ((features & NETIF_F_TSO) && !(features & NETIF_F_HW_CSUM))
+		return -EINVAL;
+	if (dev->ops->set_features) {
+		err = dev->ops->set_features(dev, features);
+		if (err < 0)
+			return err;
+	}
+	dev->features = features;
 	return 0;
 }
 
@@ -308,10 +396,33 @@ int netdev_set_impair(struct netdev *dev, const struct ips_impair *tx, const str
 
 /* ---- Capture (the file format is in pcap.c) ---- */
 
+/* Captures show wire frames: a checksum left to the device is filled in, and a
+ * super-packet is written as the segments it becomes (copies: it goes on as it is).
+ * Linux's tcpdump shows what the driver is handed instead (super-packets on a device
+ * with TSO); docs/link.md. */
 void pcap_dev_capture(struct netdev *dev, struct pkb *pkb)
 {
-	pkb_csum_resolve(pkb);	/* a capture shows the checksums a wire would carry */
-	pcap_write(dev->pcap, stack_now_ns(dev->st), pkb->data, pkb->len);
+	uint64_t now = stack_now_ns(dev->st);
+	struct pkb_queue q;
+	struct pkb *c;
+
+	if (!pkb->gso_size) {
+		pkb_csum_resolve(pkb);	/* a capture shows the checksums a wire would carry */
+		pcap_write(dev->pcap, now, pkb->data, pkb->len);
+		return;
+	}
+	pkb_queue_init(&q);
+	c = pkb_copy(pkb);
+	if (!c || netdev_software_gso(dev, c, &q) < 0) {
+		/* No memory for the copy: the frame as it is, rather than nothing. */
+		pcap_write(dev->pcap, now, pkb->data, pkb->len);
+		return;
+	}
+	while ((c = pkb_queue_pop(&q)) != NULL) {
+		pkb_csum_resolve(c);
+		pcap_write(dev->pcap, now, c->data, c->len);
+		pkb_free(c);
+	}
 }
 
 void pcap_dev_close(struct netdev *dev)
@@ -441,6 +552,25 @@ static int op_hwaddr(struct netdev *dev, void *arg)
 	return 0;
 }
 
+static int op_set_offload(struct netdev *dev, void *arg)
+{
+	unsigned want = *(unsigned *)arg, f = 0;
+
+	if (want & ~(unsigned)(IPS_OFFLOAD_CSUM | IPS_OFFLOAD_TSO))
+		return -EINVAL;
+	if (want & IPS_OFFLOAD_CSUM)
+		f |= NETIF_F_HW_CSUM;
+	if (want & IPS_OFFLOAD_TSO)
+		f |= NETIF_F_TSO;
+	return netdev_set_features(dev, f);
+}
+
+static int op_get_offload(struct netdev *dev, void *arg)
+{
+	return ((dev->features & NETIF_F_HW_CSUM) ? IPS_OFFLOAD_CSUM : 0) |
+	       ((dev->features & NETIF_F_TSO) ? IPS_OFFLOAD_TSO : 0);
+}
+
 static int op_impair(struct netdev *dev, void *arg)
 {
 	const struct ips_impair *imp = arg;
@@ -456,6 +586,16 @@ IPS_API int ips_dev_set_mtu(ips_stack *st, const char *ifname, uint32_t mtu)
 IPS_API int ips_dev_set_up(ips_stack *st, const char *ifname, int up)
 {
 	return with_dev(st, ifname, op_set_up, &up);
+}
+
+IPS_API int ips_dev_set_offload(ips_stack *st, const char *ifname, unsigned flags)
+{
+	return with_dev(st, ifname, op_set_offload, &flags);
+}
+
+IPS_API int ips_dev_get_offload(ips_stack *st, const char *ifname)
+{
+	return with_dev(st, ifname, op_get_offload, NULL);
 }
 
 IPS_API int ips_dev_index(ips_stack *st, const char *ifname)

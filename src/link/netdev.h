@@ -29,8 +29,15 @@ enum netdev_type {
 	NETDEV_RAWIP,		/* bare IPv4 packets (TUN, callback device) */
 };
 
-/* Offloads (Linux's netdev_features_t bits). */
-#define NETIF_F_HW_CSUM (1u << 0)	/* takes CHECKSUM_PARTIAL buffers as they are (lo, veth) */
+/* Device features (Linux's NETIF_F_*): what the device takes. Without them the stack
+ * does the work in software at netdev_xmit() (src/ip/gso.h), so upper layers may hand
+ * any device a super-packet or a packet with its checksum left to fill in. */
+#define NETIF_F_HW_CSUM	0x1u	/* takes CHECKSUM_PARTIAL buffers as they are (lo, veth) */
+#define NETIF_F_TSO	0x2u	/* takes TCPv4 super-packets (pkb->gso_size); needs HW_CSUM */
+#define NETIF_F_OFFLOADS (NETIF_F_HW_CSUM | NETIF_F_TSO)
+/* Linux's GSO_LEGACY_MAX_SIZE and GSO_MAX_SEGS: the default gso_max_size/segs. */
+#define NETDEV_GSO_MAX_SIZE 65536
+#define NETDEV_GSO_MAX_SEGS 65535
 
 struct netdev_ops {
 	/* Send one frame (link header included). Consumes pkb. Called with the lock held. */
@@ -42,6 +49,9 @@ struct netdev_ops {
 	int (*poll_fd)(struct netdev *dev);
 	/* Release priv. */
 	void (*destroy)(struct netdev *dev);
+	/* Turn offloads on or off (a subset of dev->hw_features; ethtool -K): tell the
+	 * driver's other end what it will get. NULL: nothing to tell. 0 or -errno. */
+	int (*set_features)(struct netdev *dev, unsigned features);
 };
 
 struct netdev {
@@ -58,7 +68,10 @@ struct netdev {
 	const struct netdev_ops *ops;
 	void *priv;
 	atomic_bool pending;		/* set by the driver (any thread) with stack_kick() */
-	uint32_t features;		/* NETIF_F_*: offloads the device offers */
+	uint32_t features;		/* NETIF_F_*: offloads in use */
+	uint32_t hw_features;		/* NETIF_F_*: offloads that may be turned on */
+	uint32_t gso_max_size;		/* largest super-packet, link header excluded */
+	uint32_t gso_max_segs;		/* most segments in one super-packet */
 
 	struct ipv4_devconf conf;	/* net.ipv4.conf.<name>.* */
 	struct neigh_parms neigh_parms;	/* net.ipv4.neigh.<name>.* */
@@ -91,6 +104,10 @@ void netdev_rx(struct netdev *dev, struct pkb *pkb);
  * -ENETDOWN, -ENOBUFS (no memory, or the transmit impairment's queue was full: the
  * frame is dropped, as a qdisc's NET_XMIT_DROP). */
 int netdev_xmit(struct netdev *dev, struct pkb *pkb);
+
+/* Offloads on or off: features must be a subset of hw_features (-EOPNOTSUPP), TSO only
+ * with HW_CSUM (-EINVAL), as netdev_fix_features() requires. */
+int netdev_set_features(struct netdev *dev, unsigned features);
 
 int netdev_set_up(struct netdev *dev, bool up);
 int netdev_set_mtu(struct netdev *dev, uint32_t mtu);

@@ -135,12 +135,13 @@ static bool tcp_in_quickack_mode(const struct tcp_sock *tp)
 static void tcp_measure_rcv_mss(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t truesize)
 {
 	uint32_t lss = tp->ack.last_seg_size;
-	uint32_t len = seg->len;
+	/* a super-packet tells its segments' size (gso_size ?: skb->len) */
+	uint32_t len = seg->gso_size ? seg->gso_size : seg->len;
 
 	tp->ack.last_seg_size = 0;
 	if (len >= tp->ack.rcv_mss) {
 		if (len != tp->ack.rcv_mss && truesize) {
-			uint64_t val = ((uint64_t)len << TCP_RMEM_TO_WIN_SCALE) / truesize;
+			uint64_t val = ((uint64_t)seg->len << TCP_RMEM_TO_WIN_SCALE) / truesize;
 			uint8_t old = tp->scaling_ratio;
 
 			tp->scaling_ratio = (uint8_t)(val ? (val > 255 ? 255 : val) : 1);
@@ -825,9 +826,9 @@ int tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg *seg)
 	tp->saw_ts = seg->opt.has_ts && (tp->tstamp_ok || tp->state == TCP_SYN_SENT);
 	tp->rcv_tsval = seg->opt.tsval;
 	tp->rcv_tsecr = seg->opt.tsecr;
-	tp->segs_in++;
+	tp->segs_in += seg->gso_segs ? seg->gso_segs : 1;
 	if (seg->len)
-		tp->data_segs_in++;
+		tp->data_segs_in += seg->gso_segs ? seg->gso_segs : 1;
 	tp->lrcvtime_ms = stack_now_ms(st);
 
 	switch (tp->state) {
@@ -1012,6 +1013,8 @@ void tcp_v4_rcv(struct ips_stack *st, struct pkb *pkb)
 	seg.tos = pkb->nh[1];
 	seg.ttl = pkb->nh[8];
 	seg.ifindex = pkb->dev ? pkb->dev->ifindex : 0;
+	seg.gso_size = pkb->gso_size;
+	seg.gso_segs = pkb->gso_segs;
 	tcp_parse_seg_opts(st, &seg);
 	pkb_pull(pkb, seg.th.doff);
 	seg.data = pkb->data;

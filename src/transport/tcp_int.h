@@ -143,6 +143,9 @@ struct tcp_seg {
 	uint8_t ttl;
 	struct pkb *pkb;		/* data at the payload */
 	int ifindex;
+	/* A super-packet (GRO, a memlink or TAP with TSO): its sender's segment size and
+	 * count (skb_shinfo(skb)->gso_size/gso_segs); 0 for an ordinary segment. */
+	uint16_t gso_size, gso_segs;
 };
 
 /* Pending timer events of a connection (one struct timer; these are deadlines, 0 = off). */

@@ -8,7 +8,10 @@
 
 #include "core/csum.h"
 #include "ip/ip.h"
+#include "ip/route.h"
+#include "link/netdev.h"
 #include "transport/tcp_int.h"
+#include "wire/ipv4.h"
 #include "wire/wire.h"
 
 #define TCP_NAGLE_OFF	1
@@ -32,6 +35,7 @@ struct tcp_emit {
 	int pmtudisc;
 	bool set_id;
 	uint16_t id;
+	uint16_t gso_size;		/* data_len > gso_size: a super-packet of such segments */
 };
 
 static int tcp_emit_segment(struct ips_stack *st, const struct tcp_emit *e, uint32_t *mtu_out)
@@ -63,6 +67,10 @@ static int tcp_emit_segment(struct ips_stack *st, const struct tcp_emit *e, uint
 	 * netdev_xmit() for one without NETIF_F_HW_CSUM. */
 	pkb_csum_partial(p, b, 16, ips_csum_pseudo(e->saddr, e->daddr, IPPROTO_TCP,
 						   (uint16_t)(hlen + e->data_len)));
+	if (e->gso_size && e->data_len > e->gso_size) {
+		p->gso_size = e->gso_size;
+		p->gso_segs = (uint16_t)((e->data_len + e->gso_size - 1) / e->gso_size);
+	}
 	p->th = b;
 	o.saddr = e->saddr;
 	o.daddr = e->daddr;
@@ -75,7 +83,7 @@ static int tcp_emit_segment(struct ips_stack *st, const struct tcp_emit *e, uint
 	o.priority = e->priority;
 	o.set_id = e->set_id;
 	o.id = e->id;
-	MIB_INC(st, TcpOutSegs);
+	MIB_ADD(st, TcpOutSegs, p->gso_segs ? p->gso_segs : 1);
 	return ip4_output(st, p, &o, mtu_out);
 }
 
@@ -207,15 +215,16 @@ static void tcp_event_ack_sent(struct tcp_sock *tp)
 	tcp_delack_clear(tp);
 }
 
-/* Transmit [seq, seq+len) of the connection (plus SYN/FIN flags as given). rec is the
- * scoreboard record (NULL for pure ACKs and probes). Returns ip4_output()'s result. */
-int tcp_transmit(struct tcp_sock *tp, struct tcp_txrec *rec, uint32_t seq, uint32_t len,
-		 uint16_t flags, bool retrans)
+/* tcp_transmit() of len bytes as segments of gso_size (0: one segment): one
+ * super-packet, whose segments get the same header (sequence numbers and IP IDs
+ * advancing, PSH and FIN on the last only, CWR on the first only: src/ip/gso.h). */
+static int tcp_transmit_gso(struct tcp_sock *tp, struct tcp_txrec *rec, uint32_t seq,
+			    uint32_t len, uint16_t flags, bool retrans, uint32_t gso_size)
 {
 	struct ips_stack *st = tp->st;
 	struct wire_tcp_opts o;
 	struct tcp_emit e;
-	uint32_t mtu = 0;
+	uint32_t mtu = 0, segs;
 	int err;
 
 	tcp_fill_emit(tp, &e);
@@ -276,11 +285,14 @@ int tcp_transmit(struct tcp_sock *tp, struct tcp_txrec *rec, uint32_t seq, uint3
 	e.data_seq = seq + ((flags & WIRE_TCP_SYN) ? 1 : 0);
 	e.data_len = len;
 	e.set_id = true;
-	e.id = tp->inet_id++;
+	e.id = tp->inet_id;
+	segs = gso_size && len > gso_size ? (len + gso_size - 1) / gso_size : 1;
+	e.gso_size = segs > 1 ? (uint16_t)gso_size : 0;
+	tp->inet_id = (uint16_t)(tp->inet_id + segs);
 	err = tcp_emit_segment(st, &e, &mtu);
-	tp->segs_out++;
+	tp->segs_out += segs;
 	if (len) {
-		tp->data_segs_out++;
+		tp->data_segs_out += segs;
 		tp->bytes_sent += len;
 		if (retrans)
 			tp->bytes_retrans += len;
@@ -295,6 +307,14 @@ int tcp_transmit(struct tcp_sock *tp, struct tcp_txrec *rec, uint32_t seq, uint3
 		tcp_mtu_reduced(tp, mtu);
 	(void)rec;
 	return err;
+}
+
+/* Transmit [seq, seq+len) of the connection (plus SYN/FIN flags as given). rec is the
+ * scoreboard record (NULL for pure ACKs and probes). Returns ip4_output()'s result. */
+int tcp_transmit(struct tcp_sock *tp, struct tcp_txrec *rec, uint32_t seq, uint32_t len,
+		 uint16_t flags, bool retrans)
+{
+	return tcp_transmit_gso(tp, rec, seq, len, flags, retrans, 0);
 }
 
 int tcp_send_syn(struct tcp_sock *tp)
@@ -690,11 +710,12 @@ bool tcp_send_head_pending(const struct tcp_sock *tp)
 	return before(tp->snd_nxt, tp->write_seq) || (tp->fin_pending && !tp->fin_sent);
 }
 
-static void tcp_event_data_sent(struct tcp_sock *tp)
+static void tcp_event_data_sent(struct tcp_sock *tp, bool first)
 {
 	uint64_t now = stack_now_ms(tp->st);
 
-	if (tcp_packets_in_flight(tp) == 0 && tp->cc->cwnd_event)
+	/* first: the first segment of a burst (the others follow it in flight) */
+	if (first && tcp_packets_in_flight(tp) == 0 && tp->cc->cwnd_event)
 		tp->cc->cwnd_event(tp, CA_EVENT_TX_START);
 	tp->lsndtime_ms = now;
 	tp->last_data_sent_ms = now;
@@ -702,53 +723,94 @@ static void tcp_event_data_sent(struct tcp_sock *tp)
 		tp->ack.pingpong++;
 }
 
-/* Send one new segment [snd_nxt, snd_nxt+len) (+FIN). When the transmission fails (a
- * full device queue, no route, no memory) the segment was not sent: as in Linux's
- * tcp_write_xmit(), whose skb stays at the send head when tcp_transmit_skb() fails,
- * nothing is recorded, snd_nxt stays, and the caller stops sending. */
-static int tcp_send_new(struct tcp_sock *tp, uint32_t len, bool fin)
+/* PSH on the last segment of what the application wrote (tcp_mark_push), or when half a
+ * window went without one (forced_push); [seq, seq+len) is the segment. */
+static bool tcp_wants_push(const struct tcp_sock *tp, uint32_t seq, uint32_t len)
 {
-	struct tcp_txrec *r = calloc(1, sizeof(*r));
+	return len && (seq + len == tp->write_seq ||
+		       after(seq + len, tp->pushed_seq + (tp->max_window >> 1)));
+}
+
+/* Send new data [snd_nxt, snd_nxt+len) (+FIN) as nsegs segments of mss bytes (the last
+ * may be shorter): one record per segment on the scoreboard, as if each had been sent
+ * alone, and one transmission (a super-packet when nsegs > 1: the caller saw that the
+ * route's device takes them). When the transmission fails (a full device queue, no
+ * route, no memory) nothing was sent: as in Linux's tcp_write_xmit(), whose skb stays at
+ * the send head when tcp_transmit_skb() fails, nothing is recorded, snd_nxt stays, and
+ * the caller stops sending. */
+static int tcp_send_new_segs(struct tcp_sock *tp, uint32_t len, bool fin, uint32_t nsegs,
+			     uint32_t mss)
+{
+	struct tcp_txrec *head = NULL, *tail = NULL, *r;
 	uint16_t flags = WIRE_TCP_ACK;
+	uint64_t now_us = tcp_now_us(tp->st);
+	uint32_t seq = tp->snd_nxt, last_len = len - mss * (nsegs - 1);
 	int err;
 
-	if (!r)
-		return -ENOBUFS;
-	r->seq = tp->snd_nxt;
-	r->end_seq = tp->snd_nxt + len + (fin ? 1 : 0);
-	r->pcount = 1;
+	/* The records, chained through next until they join the queue. */
+	for (uint32_t i = 0; i < nsegs; i++) {
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			err = -ENOBUFS;
+			goto fail;
+		}
+		r->seq = seq;
+		r->end_seq = seq + (i + 1 < nsegs ? mss : last_len);
+		r->pcount = 1;
+		r->xmit_us = r->first_us = now_us;
+		seq = r->end_seq;
+		if (tail)
+			tail->next = r;
+		else
+			head = r;
+		tail = r;
+	}
 	if (fin) {
-		r->tcp_flags |= WIRE_TCP_FIN;
+		tail->tcp_flags |= WIRE_TCP_FIN;
+		tail->end_seq++;
 		flags |= WIRE_TCP_FIN;
 	}
-	/* PSH on the last segment of what the application wrote (tcp_mark_push), or when
-	 * half a window went without one (forced_push) */
-	if (len && (r->seq + len == tp->write_seq ||
-		    after(r->seq + len, tp->pushed_seq + (tp->max_window >> 1)))) {
+	/* Only the last segment may carry PSH (a burst ends there). */
+	if (tcp_wants_push(tp, tail->seq, last_len)) {
 		flags |= WIRE_TCP_PSH;
-		tp->pushed_seq = r->seq + len;
+		tp->pushed_seq = tp->snd_nxt + len;
 	}
-	r->xmit_us = r->first_us = tcp_now_us(tp->st);
-	if (len)
-		tcp_event_data_sent(tp);
-	err = tcp_transmit(tp, r, r->seq, len, flags, false);
-	if (err < 0) {
-		free(r);
-		return err;
-	}
+	for (uint32_t i = 0; len && i < nsegs; i++)
+		tcp_event_data_sent(tp, i == 0);
+	err = tcp_transmit_gso(tp, head, tp->snd_nxt, len, flags, false, nsegs > 1 ? mss : 0);
+	if (err < 0)
+		goto fail;
 	if (fin)
 		tp->fin_sent = true;
-	r->prev = tp->rtx_tail;
-	if (tp->rtx_tail)
-		tp->rtx_tail->next = r;
-	else
-		tp->rtx_head = r;
-	tp->rtx_tail = r;
-	tcp_rtx_tsorted_touch(tp, r);
-	if (len && len < tp->mss_cache)
-		tp->snd_sml = r->end_seq;	/* Minshall's Nagle (tcp_minshall_update) */
-	tcp_event_new_data_sent(tp, r);
+	while ((r = head) != NULL) {
+		uint32_t n = tcp_rec_data_len(r);
+
+		head = r->next;
+		r->next = NULL;
+		r->prev = tp->rtx_tail;
+		if (tp->rtx_tail)
+			tp->rtx_tail->next = r;
+		else
+			tp->rtx_head = r;
+		tp->rtx_tail = r;
+		tcp_rtx_tsorted_touch(tp, r);
+		if (n && n < tp->mss_cache)
+			tp->snd_sml = r->end_seq;	/* Minshall's Nagle (tcp_minshall_update) */
+		tcp_event_new_data_sent(tp, r);
+	}
 	return 0;
+fail:
+	while ((r = head) != NULL) {
+		head = r->next;
+		free(r);
+	}
+	return err;
+}
+
+/* Send one new segment [snd_nxt, snd_nxt+len) (+FIN). */
+static int tcp_send_new(struct tcp_sock *tp, uint32_t len, bool fin)
+{
+	return tcp_send_new_segs(tp, len, fin, 1, len);
 }
 
 static uint32_t tcp_cwnd_test(const struct tcp_sock *tp)
@@ -759,17 +821,119 @@ static uint32_t tcp_cwnd_test(const struct tcp_sock *tp)
 }
 
 /* Linux tcp_nagle_check() (Minshall's variant): hold a partial segment while an earlier
- * small segment is unacknowledged, or while corked. */
-static bool tcp_nagle_hold(const struct tcp_sock *tp, bool partial, int nonagle)
+ * small segment is unacknowledged, or while corked. packets_out and snd_nxt as they
+ * will be when the segment goes (after the earlier segments of its burst). */
+static bool tcp_nagle_hold_at(const struct tcp_sock *tp, bool partial, int nonagle,
+			      uint32_t packets_out, uint32_t snd_nxt)
 {
 	if (!partial || (nonagle & TCP_NAGLE_PUSH))
 		return false;
 	if (nonagle & TCP_NAGLE_CORK)
 		return true;
-	if (!nonagle && tp->packets_out && after(tp->snd_sml, tp->snd_una) &&
-	    !after(tp->snd_sml, tp->snd_nxt))
+	if (!nonagle && packets_out && after(tp->snd_sml, tp->snd_una) &&
+	    !after(tp->snd_sml, snd_nxt))
 		return true;
 	return false;
+}
+
+static bool tcp_nagle_hold(const struct tcp_sock *tp, bool partial, int nonagle)
+{
+	return tcp_nagle_hold_at(tp, partial, nonagle, tp->packets_out, tp->snd_nxt);
+}
+
+/* ---- Segmentation offload ----
+ *
+ * When the route's device takes TCP super-packets (NETIF_F_TSO), tcp_write_xmit() sends
+ * a run of segments as one packet of up to tcp_tso_segs() segments of the MSS. Every
+ * rule still decides segment by segment, in units of the MSS, exactly as without TSO
+ * (congestion window, receive window, Nagle, PSH, FIN), and each segment gets its own
+ * scoreboard record; only the transmission is shared. So the segments a device cuts from
+ * the super-packet (or software GSO, src/ip/gso.h) are the ones that would have gone
+ * one by one. A burst ends at a segment with PSH or FIN or shorter than the MSS; urgent
+ * data and a pending D-SACK (reported once, in one segment) send segments alone. Not
+ * done: Linux's TSO deferral (tcp_tso_should_defer(), waiting for a larger burst). */
+
+/* Linux MAX_TCP_HEADER + 1 on x86-64: sk_setup_caps() takes it off the device's
+ * gso_max_size, so a kernel sends at most 65536 - 321 bytes of payload per super-packet
+ * (45 segments of 1448). */
+#define TCP_GSO_HEADROOM 321
+#define TCP_MIN_TSO_SEGS 2	/* net.ipv4.tcp_min_tso_segs */
+#define TCP_TSO_RTT_LOG 9	/* net.ipv4.tcp_tso_rtt_log */
+#define TCP_PACING_SHIFT 10	/* sk_pacing_shift: 1 ms of the pacing rate */
+
+/* Linux tcp_tso_segs() + tcp_tso_autosize(): segments per super-packet on the route's
+ * device, 1 when it takes none. About 1 ms of the pacing rate (200 % of cwnd/srtt in
+ * slow start, 120 % after, as tcp_update_pacing_rate()), plus gso_max_size >>
+ * (min_rtt / 512 us) for short paths, within gso_max_size, at least
+ * tcp_min_tso_segs. */
+static uint32_t tcp_tso_segs(struct tcp_sock *tp, uint32_t mss)
+{
+	struct rt_result rt;
+	uint64_t bytes, gso_max;
+	uint32_t segs, r;
+
+	if (route_output(tp->st, tp->h.raddr, tp->h.laddr, tp->bound_ifindex, tp->mark, &rt) < 0 ||
+	    !rt.dev || !(rt.dev->features & NETIF_F_TSO) || rt.dev->gso_max_size <= TCP_GSO_HEADROOM)
+		return 1;
+	gso_max = rt.dev->gso_max_size - TCP_GSO_HEADROOM;
+	bytes = gso_max;
+	if (tp->srtt_us) {
+		uint32_t cwnd = tp->snd_cwnd > tp->packets_out ? tp->snd_cwnd : tp->packets_out;
+		uint64_t rate = (uint64_t)tp->mss_cache * cwnd * 1000000ull * 8 / tp->srtt_us;
+
+		rate = rate * (tp->snd_cwnd < tp->snd_ssthresh / 2 ? 200 : 120) / 100;
+		bytes = rate >> TCP_PACING_SHIFT;
+		r = tp->min_rtt_us >> TCP_TSO_RTT_LOG;
+		if (r < 32)
+			bytes += gso_max >> r;
+		if (bytes > gso_max)
+			bytes = gso_max;
+	}
+	segs = (uint32_t)(bytes / mss);
+	if (segs < TCP_MIN_TSO_SEGS)
+		segs = TCP_MIN_TSO_SEGS;
+	if (segs > rt.dev->gso_max_segs)
+		segs = rt.dev->gso_max_segs;
+	/* The super-packet's IPv4 length must fit 16 bits. */
+	while (segs > 1 && (uint64_t)segs * mss + WIRE_IPV4_MAX_HLEN + WIRE_TCP_MAX_HLEN > 0xffff)
+		segs--;
+	return segs;
+}
+
+/* After a first full segment [snd_nxt, +mss) passed every test of tcp_write_xmit(): how
+ * many segments, the first included, may go with it in one super-packet (at most
+ * max_segs, quota of the congestion window). The same tests, segment by segment, as
+ * the loop would make them after sending the earlier ones. *len and *fin: the burst's
+ * bytes and whether its last segment carries the FIN. */
+static uint32_t tcp_tso_burst(struct tcp_sock *tp, uint32_t mss, int nonagle, uint32_t quota,
+			      uint32_t max_segs, uint32_t *len, bool *fin)
+{
+	uint32_t n = 1, seq = tp->snd_nxt + mss;
+
+	*len = mss;
+	*fin = false;
+	if (tcp_wants_push(tp, tp->snd_nxt, mss))
+		return 1;
+	while (n < max_segs && n < quota && before(seq, tp->write_seq)) {
+		uint32_t unsent = tp->write_seq - seq;
+		uint32_t l = unsent < mss ? unsent : mss;
+		bool f = l == unsent && tp->fin_pending && !tp->fin_sent;
+
+		if (after(seq + l, tp->snd_una + tp->snd_wnd))
+			break;
+		if (!f && tcp_nagle_hold_at(tp, l < mss, nonagle, tp->packets_out + n, seq))
+			break;
+		n++;
+		*len += l;
+		seq += l;
+		if (f) {
+			*fin = true;
+			break;
+		}
+		if (l < mss || tcp_wants_push(tp, seq - l, l))
+			break;
+	}
+	return n;
 }
 
 /* Linux tcp_write_xmit(). push_one: 1 = at most one segment, 2 = a loss probe (may
@@ -779,6 +943,7 @@ bool tcp_write_xmit(struct tcp_sock *tp, uint32_t mss, int nonagle, int push_one
 {
 	int sent = 0;
 	bool cwnd_limited = false;
+	uint32_t tso_segs = 0;	/* looked up when a burst may start */
 
 	if (tp->state == TCP_CLOSE || tp->state == TCP_SYN_SENT || tp->state == TCP_LISTEN)
 		return false;
@@ -810,6 +975,20 @@ bool tcp_write_xmit(struct tcp_sock *tp, uint32_t mss, int nonagle, int push_one
 			break;
 		if (!len && !fin)
 			break;
+		if (!push_one && !fin && len == mss && quota > 1 && unsent > mss && !tp->urg_send &&
+		    !tp->dsack) {
+			uint32_t n;
+
+			if (!tso_segs)
+				tso_segs = tcp_tso_segs(tp, mss);
+			if (tso_segs > 1) {
+				n = tcp_tso_burst(tp, mss, nonagle, quota, tso_segs, &len, &fin);
+				if (tcp_send_new_segs(tp, len, fin, n, mss) < 0)
+					break;
+				sent += (int)n;
+				continue;
+			}
+		}
 		if (tcp_send_new(tp, len, fin) < 0)
 			break;
 		sent++;

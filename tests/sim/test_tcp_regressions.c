@@ -426,6 +426,15 @@ static int mtu_step_world(ips_world *w, ips_stack **s)
 	return ips_dev_set_impair(s[1], "eth1", &mid);	/* R1's side: both directions */
 }
 
+/* The same path with A sending segment by segment, as from a NIC without TSO (memlinks
+ * take super-packets by default, as veth; R1 then answers each super-packet once). */
+static int mtu_step_world_no_tso(ips_world *w, ips_stack **s)
+{
+	if (mtu_step_world(w, s))
+		return -1;
+	return ips_dev_set_offload(s[0], "eth0", 0);
+}
+
 /* What Linux does at the MTU step: the initial window (10 segments of 1448 bytes) goes
  * out, R1 answers each with Frag Needed (mtu 1000; never rate-limited:
  * icmpv4_xrlim_allow() exempts PMTU discovery). The first one: tcp_v4_mtu_reduced()
@@ -443,7 +452,7 @@ TEST(mtu_step_is_a_simple_retransmit)
 	ips_world *w = ips_world_new(1);
 	ips_stack *s[4];
 
-	ASSERT_EQ(mtu_step_world(w, s), 0);
+	ASSERT_EQ(mtu_step_world_no_tso(w, s), 0);
 	ASSERT_EQ(transfer(w, s[0], s[3], "10.0.3.2", 5000, 1 << 20), 1 << 20);
 	CHECK_EQ(test_counter(s[0], "IcmpInDestUnreachs"), 10);
 	CHECK_EQ(test_counter(s[0], "TcpRetransSegs"), 20);
@@ -457,6 +466,41 @@ TEST(mtu_step_is_a_simple_retransmit)
 		CHECK_EQ(dev_drops(s[i], i ? "eth1" : "eth0", true), 0);
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ(dev_drops(s[i], "eth0", false), 0);
+	ips_stack_enter(NULL);
+	ips_world_run_for(w, SEC(120));
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(ips_stack_pkb_outstanding(s[i]), 0);
+	ips_world_free(w);
+}
+
+/* The same step with TSO on A's link: the initial window leaves in super-packets whose
+ * segments are all too big for R1's next hop. R1 answers each super-packet with one
+ * Frag Needed (ip_exceeds_mtu() checks a GSO packet by its segments:
+ * skb_gso_validate_network_len()), so A hears fewer than ten; the first lowers the MSS
+ * and the simple retransmission is the same as segment by segment: each of the ten
+ * 1448-byte segments again as 948 + 500. The super-packets are sent with DF (it is
+ * decided by the segments' size, not the super-packet's): none is fragmented. */
+TEST(mtu_step_with_tso_one_frag_needed_per_super_packet)
+{
+	ips_world *w = ips_world_new(1);
+	ips_stack *s[4];
+	uint64_t icmps;
+
+	ASSERT_EQ(mtu_step_world(w, s), 0);
+	ASSERT_EQ(ips_dev_get_offload(s[0], "eth0"), (int)(IPS_OFFLOAD_CSUM | IPS_OFFLOAD_TSO));
+	ASSERT_EQ(transfer(w, s[0], s[3], "10.0.3.2", 5000, 1 << 20), 1 << 20);
+	icmps = test_counter(s[0], "IcmpInDestUnreachs");
+	CHECK(icmps >= 1 && icmps < 10);
+	CHECK_EQ(test_counter(s[1], "IpFragFails"), icmps);
+	CHECK_EQ(test_counter(s[1], "IpFragCreates"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpRetransSegs"), 20);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPSlowStartRetrans"), 20);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPFastRetrans"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPTimeouts"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPLossProbes"), 0);
+	CHECK_EQ(test_counter(s[0], "TcpExtTCPRetransFail"), 0);
+	/* super-packets went: fewer transmissions than segments */
+	CHECK(stack_dev_by_name(s[0], "eth0")->tx_packets < test_counter(s[0], "TcpOutSegs"));
 	ips_stack_enter(NULL);
 	ips_world_run_for(w, SEC(120));
 	for (int i = 0; i < 4; i++)
