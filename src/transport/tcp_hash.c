@@ -452,7 +452,10 @@ int tcp_hash_connect(struct tcp_state *ts, struct tcp_sock *tp)
 					continue;	/* taken by bind() */
 				if (check_established(ts, tp, (uint16_t)p, false) < 0)
 					continue;
-			} else {
+				/* A recycled TIME_WAIT may have been the bucket's last owner. */
+				tb = bucket_find(ts, (uint16_t)p);
+			}
+			if (!tb) {
 				tb = bucket_create(ts, (uint16_t)p, -1);
 				if (!tb)
 					return -ENOMEM;

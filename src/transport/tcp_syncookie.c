@@ -165,8 +165,11 @@ bool tcp_cookie_check(struct tcp_sock *lsk, struct tcp_seg *seg)
 	{
 		struct tcp_sock *child = tcp_create_child(lsk, req, seg);
 
-		if (!child)
+		if (!child) {
+			/* accept queue full: dropped, as tcp_get_cookie_sock() frees it */
+			tcp_req_free(tcp_state_of(st), req);
 			return true;
+		}
 		tcp_hold(child);
 		if (tcp_rcv_state_process(child, seg))
 			tcp_send_reset_reply(st, seg);
