@@ -647,15 +647,14 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 	}
 	if (!tp->rtx_head)
 		tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
-	if (flag & FLAG_ACKED) {
-		if (first_ackt && !(flag & FLAG_RETRANS_DATA_ACKED))
-			seq_rtt_us = (long)(now - first_ackt);
-		else if (first_ackt)
-			seq_rtt_us = (long)(now - first_ackt);
-		if (last_ackt)
-			ca_rtt_us = (long)(now - last_ackt);
-		if (flag & FLAG_RETRANS_DATA_ACKED && !first_ackt)
-			seq_rtt_us = -1;	/* Karn */
+	/* Karn: no sequence RTT sample from an ACK that covers any retransmitted data, even
+	 * if it also covers never-retransmitted segments (Linux tcp_clean_rtx_queue): those
+	 * may have arrived long ago, their SACKs lost, and only now be cumulatively ACKed
+	 * once the hole is repaired (a sample of seconds that inflates the RTO). The
+	 * timestamp echo (tcp_ack_update_rtt) measures such an ACK instead. */
+	if ((flag & FLAG_ACKED) && first_ackt && !(flag & FLAG_RETRANS_DATA_ACKED)) {
+		seq_rtt_us = (long)(now - first_ackt);
+		ca_rtt_us = (long)(now - last_ackt);
 	}
 	tcp_ack_update_rtt(tp, flag, seq_rtt_us, sack_rtt_us, ca_rtt_us);
 	if (flag & FLAG_ACKED) {
