@@ -1080,8 +1080,11 @@ int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
 		flags |= WIRE_TCP_PSH * (r->end_seq - ((r->tcp_flags & WIRE_TCP_FIN) ? 1 : 0) ==
 					 tp->write_seq);
 	/* Linux tcp_retransmit_skb(): the stamp of the first retransmission (the time this
-	 * copy goes), which tcp_retries2/TCP_USER_TIMEOUT and Eifel undo count from */
-	if (!tp->retrans_stamp_ms)
+	 * copy goes), which tcp_retries2/TCP_USER_TIMEOUT and Eifel undo count from. A SYN
+	 * keeps the one tcp_connect() gave it even when that is 0 ms (a simulated world's
+	 * first instant: Linux's clocks never read 0), or a SYN-ACK echoing the first SYN
+	 * would fail the SYN_SENT check */
+	if (!tp->retrans_stamp_ms && tp->state != TCP_SYN_SENT)
 		tp->retrans_stamp_ms = stack_now_ms(tp->st) ? stack_now_ms(tp->st) : 1;
 	r->xmit_us = tcp_now_us(tp->st);
 	tcp_rtx_tsorted_touch(tp, r);
