@@ -255,7 +255,8 @@ static int sol_socket_set(struct sock *sk, int name, const void *optval, socklen
 		sk->oobinline = vb;
 		return 0;
 	case SO_NO_CHECK:
-		sk->u.udp.no_check_tx = vb;
+		if (sk->type != SOCK_STREAM)	/* u.udp overlays a stream socket's tcp_sock */
+			sk->u.udp.no_check_tx = vb;
 		sk->no_check_tx = vb;
 		return 0;
 	case SO_LINGER: {

@@ -58,12 +58,20 @@ static void stream_wake(void *arg)
 	sock_wake(sk);
 }
 
+/* TCP's ICMP errors in SYN_SENT / SYN_RECV (tcp_v4_err() -> ip_icmp_error()). */
+static void stream_icmp_error(void *arg, struct pkb *icmp, int err, uint16_t port, uint32_t info,
+			      const uint8_t *payload, uint32_t daddr)
+{
+	sock_icmp_error(arg, icmp, err, port, info, payload, daddr);
+}
+
 static void stream_attach(struct sock *sk, struct tcp_sock *tp)
 {
 	struct tcp_wake w = { stream_wake, sk };
 
 	TP(sk) = tp;
 	tcp_sock_set_wake(tp, &w);
+	tcp_sock_set_icmp_error(tp, stream_icmp_error);
 	stream_sync(sk);
 }
 
@@ -111,6 +119,7 @@ static void stream_release(struct sock *sk)
 	if (!tp || !sk->st || !sk->st->tcp)
 		return;
 	tcp_sock_set_wake(tp, NULL);
+	tcp_sock_set_icmp_error(tp, NULL);
 	tcp_close(tp);
 }
 
@@ -475,11 +484,19 @@ long stream_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 
 	if (!TP(sk))
 		return -EBADF;
+	if (flags & MSG_ERRQUEUE) {
+		/* one sk_err: TCP's, which the error queue may clear (sock_dequeue_err_skb) */
+		long r;
+
+		sk->err = tcp_sock_peek_error(TP(sk));
+		r = sock_recv_error(sk, msg, flags);
+		tcp_sock_set_error(TP(sk), sk->err);
+		sk->err = 0;
+		return r;
+	}
 	msg->msg_flags = 0;
 	msg->msg_namelen = 0;	/* TCP fills no address */
 	msg->msg_controllen = 0;
-	if (flags & MSG_ERRQUEUE)
-		return sock_recv_error(sk, msg, flags);
 	if (tcp_sock_state(TP(sk)) == TCP_LISTEN)
 		return -ENOTCONN;
 	if (flags & MSG_OOB) {
@@ -709,10 +726,25 @@ int stream_setsockopt(struct sock *sk, int level, int name, const void *val, soc
 		sk->zerocopy = v;
 		return 0;
 	}
+	/* do_ip_setsockopt(): group membership is for datagram sockets (is_icsk) */
+	if (level == SOL_IP && (name == IP_ADD_MEMBERSHIP || name == IP_DROP_MEMBERSHIP))
+		return -EPROTO;
+	uint8_t old_tos = sk->tos;
+
 	err = sock_setsockopt(sk, level, name, val, len);
-	if (err == 0)
-		stream_mirror(sk, level, name);
-	return err;
+	if (err)
+		return err;
+	/* __ip_sock_set_tos(): on a stream socket the ECN bits stay TCP's */
+	if (level == SOL_IP && name == IP_TOS)
+		sk->tos = (uint8_t)((sk->tos & ~3) | (old_tos & 3));
+	stream_mirror(sk, level, name);
+	if (level == SOL_SOCKET && name == SO_RCVLOWAT) {
+		/* TCP caps it by the buffer (tcp_set_rcvlowat) */
+		socklen_t l = sizeof(sk->rcvlowat);
+
+		tcp_getsockopt(TP(sk), SOL_SOCKET, SO_RCVLOWAT, &sk->rcvlowat, &l);
+	}
+	return 0;
 }
 
 int stream_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)

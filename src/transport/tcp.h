@@ -30,14 +30,23 @@ int tcp_init(struct ips_stack *st);
  * call it after the socket layer has closed its descriptors). */
 void tcp_fini(struct ips_stack *st);
 
+struct pkb;
+
 struct tcp_wake {
 	void (*wake)(void *arg);	/* readiness may have changed */
 	void *arg;
 };
 
+/* An ICMP error for the connection, to be queued on the owner's error queue (Linux
+ * ip_icmp_error(): icmp is the ICMP packet, payload the quoted TCP header in it, port
+ * (network order) and daddr the quoted destination); arg is the wake-up's. */
+typedef void tcp_icmp_error_fn(void *arg, struct pkb *icmp, int err, uint16_t port,
+			       uint32_t info, const uint8_t *payload, uint32_t daddr);
+
 /* A new socket in state TCP_CLOSE. NULL when out of memory. */
 struct tcp_sock *tcp_sock_new(struct ips_stack *st);
 void tcp_sock_set_wake(struct tcp_sock *tp, const struct tcp_wake *w);
+void tcp_sock_set_icmp_error(struct tcp_sock *tp, tcp_icmp_error_fn *fn);
 
 /* Addresses in network byte order, ports in host order. port 0 = pick an ephemeral port
  * (bind(2) with port 0). -EADDRINUSE, -EINVAL (already bound), -EADDRNOTAVAIL. */
@@ -76,6 +85,9 @@ void tcp_abort(struct tcp_sock *tp, int err);
 unsigned tcp_poll(struct tcp_sock *tp);
 /* SO_ERROR: the pending error, cleared by reading (0 if none). */
 int tcp_sock_error(struct tcp_sock *tp);
+/* sk_err without clearing it, and set as the error queue leaves it (sock_dequeue_err_skb). */
+int tcp_sock_peek_error(const struct tcp_sock *tp);
+void tcp_sock_set_error(struct tcp_sock *tp, int err);
 
 /* level IPPROTO_TCP: every tcp(7) option; SOL_SOCKET: the ones TCP acts on
  * (SO_KEEPALIVE, SO_LINGER, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, SO_OOBINLINE,

@@ -1090,17 +1090,24 @@ void tcp_v4_err(struct ips_stack *st, struct pkb *icmp, int type, int code, uint
 	if (h->kind == TCP_HK_REQ) {
 		struct tcp_req *req = (struct tcp_req *)h;
 
-		/* RFC 5927 4.2: only for the exact ISN; a hard error drops the request */
+		/* tcp_req_err() (RFC 5927 4.2): only for the exact ISN; parameter problem, time
+		 * exceeded and net/host unreachable drop the request (a listen drop), nothing
+		 * else does. */
 		if (seq != req->iss) {
 			MIB_INC(st, TcpExtOutOfWindowIcmps);
 			return;
 		}
-		if (type == 3 && code != 4)
+		if (type == 12 || type == 11 || (type == 3 && (code == 0 || code == 1))) {
 			tcp_req_free(ts, req);
+			MIB_INC(st, TcpExtListenDrops);
+		}
 		return;
 	}
 	tp = (struct tcp_sock *)h;
-	if (tp->state != TCP_SYN_SENT && !between(seq, tp->snd_una, tp->snd_nxt)) {
+	if (tp->state == TCP_CLOSE)
+		return;
+	/* In SYN_SENT too: snd_una is the ISN and snd_nxt the ISN + 1 there. */
+	if (tp->state != TCP_LISTEN && !between(seq, tp->snd_una, tp->snd_nxt)) {
 		MIB_INC(st, TcpExtOutOfWindowIcmps);
 		return;
 	}
@@ -1151,7 +1158,11 @@ void tcp_v4_err(struct ips_stack *st, struct pkb *icmp, int type, int code, uint
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
 		/* Linux: any of these aborts a handshake in progress (RFC 1122 4.2.3.9
-		 * allows it). */
+		 * allows it), and the error is queued whether IP_RECVERR is set or not
+		 * (tcp_v4_err() calls ip_icmp_error() unconditionally here; reading it
+		 * clears sk_err again, sock_dequeue_err_skb()). */
+		if (tp->icmp_error && tp->wake.arg)
+			tp->icmp_error(tp->wake.arg, icmp, err, htons(dport), info, inner + ihl, daddr);
 		tp->err = err;
 		tcp_hold(tp);
 		tcp_done(tp);

@@ -189,6 +189,7 @@ struct tcp_sock {
 	int err;			/* sk_err: reported by tcp_sock_error / calls */
 	int err_soft;			/* sk_err_soft: ICMP soft errors */
 	struct tcp_wake wake;
+	tcp_icmp_error_fn *icmp_error;	/* the owner's error queue (ip_icmp_error) */
 
 	/* listener */
 	struct tcp_listen_q *lq;

@@ -425,9 +425,27 @@ int tcp_setsockopt(struct tcp_sock *tp, int level, int optname, const void *optv
 			tp->sndbuf = (uint32_t)(val * 2 > SOCK_MIN_SNDBUF_ ? val * 2 : SOCK_MIN_SNDBUF_);
 			tcp_sock_wake(tp);
 			return 0;
-		case SO_RCVLOWAT:
+		case SO_RCVLOWAT: {
+			/* tcp_set_rcvlowat(): at most half the buffer (tcp_rmem[2] when not
+			 * locked), which grows to hold that much when it may */
+			int cap = tp->rcvbuf_locked ? (int)(tp->rcvbuf >> 1)
+						    : tp->st->sysctl.ip.tcp_rmem[2] >> 1;
+			uint32_t space;
+
+			if (val > cap)
+				val = cap;
 			tp->rcvlowat = val > 0 ? val : 1;
+			tcp_sock_wake(tp);
+			if (tp->rcvbuf_locked || val <= 0)
+				return 0;
+			space = tcp_space_from_win(tp, (uint32_t)val);
+			if (space > tp->rcvbuf) {
+				tp->rcvbuf = space;
+				if (tp->window_clamp && tp->window_clamp < (uint32_t)val)
+					tp->window_clamp = (uint32_t)val;
+			}
 			return 0;
+		}
 		case SO_PRIORITY:
 			tp->priority = (uint32_t)val;
 			return 0;
@@ -480,6 +498,21 @@ void tcp_set_sndbuf(struct tcp_sock *tp, int bytes)
 	tcp_sock_wake(tp);
 }
 
+void tcp_sock_set_icmp_error(struct tcp_sock *tp, tcp_icmp_error_fn *fn)
+{
+	tp->icmp_error = fn;
+}
+
+int tcp_sock_peek_error(const struct tcp_sock *tp)
+{
+	return tp->err;
+}
+
+void tcp_sock_set_error(struct tcp_sock *tp, int err)
+{
+	tp->err = err;
+}
+
 void tcp_set_bound_dev(struct tcp_sock *tp, int ifindex)
 {
 	tp->bound_ifindex = ifindex;
@@ -492,9 +525,12 @@ int tcp_getsockopt(struct tcp_sock *tp, int level, int optname, void *optval, so
 	if (level == IPPROTO_IP) {
 		switch (optname) {
 		case IP_MTU:
+			if ((int)*optlen < 0)
+				return -EINVAL;
 			if (tp->state == TCP_CLOSE || tp->state == TCP_LISTEN || !tp->pmtu)
 				return -ENOTCONN;
-			return put_int(optval, optlen, (int)tp->pmtu);
+			/* ipv4_mtu() caps a route's MTU at IP_MAX_MTU (lo's 65536 reads 65535) */
+			return put_int(optval, optlen, (int)(tp->pmtu < 0xffff ? tp->pmtu : 0xffff));
 		case IP_TOS:
 			return put_int(optval, optlen, tp->tos);
 		case IP_TTL:
@@ -515,10 +551,20 @@ int tcp_getsockopt(struct tcp_sock *tp, int level, int optname, void *optval, so
 			return put_int(optval, optlen, (int)tp->sndbuf);
 		case SO_KEEPALIVE:
 			return put_int(optval, optlen, tp->keepalive_on);
-		case SO_ERROR:
-			return put_int(optval, optlen, tcp_sock_error(tp));
+		case SO_ERROR: {
+			/* sock_getsockopt(): sk_err, else the soft error, each cleared */
+			int e = tcp_sock_error(tp);
+
+			if (!e) {
+				e = tp->err_soft;
+				tp->err_soft = 0;
+			}
+			return put_int(optval, optlen, e);
+		}
 		case SO_ACCEPTCONN:
 			return put_int(optval, optlen, tp->state == TCP_LISTEN);
+		case SO_RCVLOWAT:
+			return put_int(optval, optlen, tp->rcvlowat);
 		}
 		return -ENOPROTOOPT;
 	}

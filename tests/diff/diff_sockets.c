@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/sockios.h>
@@ -2136,6 +2137,526 @@ static void t_routes(void)
 	}
 }
 
+/* ---------------------------------------------------------------- TCP (SOCK_STREAM over lo) */
+
+#ifndef SO_TIMESTAMPING
+#define SO_TIMESTAMPING 37
+#endif
+#ifndef SCM_TIMESTAMPING
+#define SCM_TIMESTAMPING SO_TIMESTAMPING
+#endif
+#define TS_RX_SOFTWARE (1 << 3)		/* SOF_TIMESTAMPING_RX_SOFTWARE */
+#define TS_SOFTWARE (1 << 4)		/* SOF_TIMESTAMPING_SOFTWARE */
+#define TCP_MAXSEG_ 2
+#define TCP_NODELAY_ 1
+
+static int tcp_listener(const char *a, int port, int backlog)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	seti(l, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (bind(l, sap(sin4(a, port)), sizeof(struct sockaddr_in)) < 0 || listen(l, backlog) < 0)
+		printf("# setup tcp listener %s:%d failed: %s\n", a, port, en(errno));
+	return l;
+}
+
+/* A blocking connect to a:port; *acc = the listener's accepted end (when l >= 0). */
+static int tcp_pair(int l, const char *a, int port, int *acc)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (connect(c, sap(sin4(a, port)), sizeof(struct sockaddr_in)) < 0)
+		printf("# setup tcp connect %s:%d failed: %s\n", a, port, en(errno));
+	if (acc)
+		*acc = l >= 0 ? accept(l, NULL, NULL) : -1;
+	return c;
+}
+
+/* Every packet sent before this on lo has been processed (lo is one FIFO; ipstack's is
+ * serviced by the stack's own thread, the kernel's before send() returns). */
+static void lo_sync(void)
+{
+	int u = udp_bound("127.0.0.1", 0);
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	char b[4];
+
+	getsockname(u, SA(me), &ml);
+	sendto(u, "s", 1, 0, SA(me), sizeof(me));
+	wait_fd(u, POLLIN);
+	recv(u, b, sizeof(b), MSG_DONTWAIT);
+	close(u);
+}
+
+/* Bytes readable on fd, waited for until there are at least n. */
+static int wait_inq(int fd, int n)
+{
+	int q = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		if (ioctl(fd, FIONREAD, &q) < 0 || q >= n)
+			break;
+		usleep(1000);
+	}
+	return q;
+}
+
+static double ts_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The cmsgs of a TCP recvmsg: level/type/len each, and for timestamps whether the time
+ * is within 10 s of now and not before `after` (the time the last segment read was sent). */
+static void ts_dump(char *info, size_t n, struct msghdr *m, double after)
+{
+	size_t o = 0;
+	double now = ts_now();
+
+	info[0] = 0;
+	o += (size_t)snprintf(info + o, n - o, "flags=%#x ctl=%zu", m->msg_flags,
+			      (size_t)m->msg_controllen);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		double t = -1;
+
+		o += (size_t)snprintf(info + o, n - o, " %d/%d/%zu", cm->cmsg_level, cm->cmsg_type,
+				      (size_t)cm->cmsg_len);
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SO_TIMESTAMP) {
+			struct timeval tv;
+
+			memcpy(&tv, CMSG_DATA(cm), sizeof(tv));
+			t = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+		} else if (cm->cmsg_type == SO_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		} else if (cm->cmsg_type == SCM_TIMESTAMPING) {
+			struct timespec ts[3];
+
+			memcpy(ts, CMSG_DATA(cm), sizeof(ts));
+			t = (double)ts[0].tv_sec + (double)ts[0].tv_nsec / 1e9;
+			o += (size_t)snprintf(info + o, n - o, "[hw=%d,%d]", ts[1].tv_sec || ts[1].tv_nsec,
+					      ts[2].tv_sec || ts[2].tv_nsec);
+		} else {
+			continue;
+		}
+		o += (size_t)snprintf(info + o, n - o, "[near=%d last=%d]", t > now - 10 && t <= now + 0.001,
+				      t + 0.000001 >= after);
+	}
+}
+
+static long tcp_recv_cmsg(int fd, char *b, size_t bl, char *info, size_t il, double after, int flags)
+{
+	char cb[512];
+	struct iovec iov = { b, bl };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
+			    .msg_controllen = sizeof(cb) };
+	long n;
+
+	memset(cb, 0, sizeof(cb));
+	n = recvmsg(fd, &m, flags);
+	if (n >= 0)
+		ts_dump(info, il, &m, after);
+	else
+		info[0] = 0;
+	return n;
+}
+
+/* Every IP_* and SOL_SOCKET integer option on an unconnected TCP socket: accepted or
+ * not, defaults and bounds, as do_ip_setsockopt()/sk_setsockopt() take them for TCP. */
+static void t_tcp_options(void)
+{
+	static const struct intopt sol[] = {
+		{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 1, INT_MIN },
+		{ "SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT, 1, INT_MIN },
+		{ "SO_BROADCAST", SOL_SOCKET, SO_BROADCAST, 1, INT_MIN },
+		{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 100000, 0 },
+		{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, 100000, 0 },
+		{ "SO_RCVLOWAT", SOL_SOCKET, SO_RCVLOWAT, 10, -1 },
+		{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1, INT_MIN },
+		{ "SO_DONTROUTE", SOL_SOCKET, SO_DONTROUTE, 1, INT_MIN },
+		{ "SO_PRIORITY", SOL_SOCKET, SO_PRIORITY, 6, 7 },
+		{ "SO_MARK", SOL_SOCKET, SO_MARK, 5, INT_MIN },
+		{ "SO_TIMESTAMP", SOL_SOCKET, SO_TIMESTAMP, 1, INT_MIN },
+		{ "SO_TIMESTAMPNS", SOL_SOCKET, SO_TIMESTAMPNS, 1, INT_MIN },
+		{ "SO_OOBINLINE", SOL_SOCKET, SO_OOBINLINE, 1, INT_MIN },
+		{ "SO_NO_CHECK", SOL_SOCKET, SO_NO_CHECK, 1, INT_MIN },
+		{ "SO_ERROR", SOL_SOCKET, SO_ERROR, 1, INT_MIN },
+		{ "SO_TYPE", SOL_SOCKET, SO_TYPE, 1, INT_MIN },
+		{ "SO_PROTOCOL", SOL_SOCKET, SO_PROTOCOL, 1, INT_MIN },
+		{ "SO_ACCEPTCONN", SOL_SOCKET, SO_ACCEPTCONN, 1, INT_MIN },
+		{ "SO_SNDLOWAT", SOL_SOCKET, SO_SNDLOWAT, 1, INT_MIN },
+		{ "SO_BINDTOIFINDEX", SOL_SOCKET, SO_BINDTOIFINDEX, 1, 99 },
+		{ "SO_PASSCRED", SOL_SOCKET, SO_PASSCRED, 1, INT_MIN },
+		{ "SO_RXQ_OVFL", SOL_SOCKET, SO_RXQ_OVFL, 1, INT_MIN },
+		{ "SO_SELECT_ERR_QUEUE", SOL_SOCKET, SO_SELECT_ERR_QUEUE, 1, INT_MIN },
+		{ "SO_ZEROCOPY", SOL_SOCKET, SO_ZEROCOPY, 1, 2 },
+	};
+	static const struct intopt ipo[] = {
+		{ "IP_TTL", IPPROTO_IP, IP_TTL, 10, 0 },
+		{ "IP_TTL_256", IPPROTO_IP, IP_TTL, -1, 256 },
+		{ "IP_TOS", IPPROTO_IP, IP_TOS, 0x10, 0x1ff },
+		{ "IP_TOS_ecn", IPPROTO_IP, IP_TOS, 0x13, INT_MIN },
+		{ "IP_PKTINFO", IPPROTO_IP, IP_PKTINFO, 1, INT_MIN },
+		{ "IP_RECVTTL", IPPROTO_IP, IP_RECVTTL, 1, INT_MIN },
+		{ "IP_RECVTOS", IPPROTO_IP, IP_RECVTOS, 1, INT_MIN },
+		{ "IP_RECVOPTS", IPPROTO_IP, IP_RECVOPTS, 1, INT_MIN },
+		{ "IP_RETOPTS", IPPROTO_IP, IP_RETOPTS, 1, INT_MIN },
+		{ "IP_RECVORIGDSTADDR", IPPROTO_IP, IP_RECVORIGDSTADDR, 1, INT_MIN },
+		{ "IP_RECVERR", IPPROTO_IP, IP_RECVERR, 1, INT_MIN },
+		{ "IP_RECVERR_RFC4884", IPPROTO_IP, 26, 1, 2 },
+		{ "IP_MTU_DISCOVER", IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_OMIT, 6 },
+		{ "IP_MTU_DISCOVER_dont", IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, -1 },
+		{ "IP_MTU", IPPROTO_IP, IP_MTU, 1000, INT_MIN },
+		{ "IP_HDRINCL", IPPROTO_IP, IP_HDRINCL, 1, INT_MIN },
+		{ "IP_NODEFRAG", IPPROTO_IP, IP_NODEFRAG, 1, INT_MIN },
+		{ "IP_FREEBIND", IPPROTO_IP, IP_FREEBIND, 1, INT_MIN },
+		{ "IP_TRANSPARENT", IPPROTO_IP, IP_TRANSPARENT, 1, INT_MIN },
+		{ "IP_BIND_ADDRESS_NO_PORT", IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1, INT_MIN },
+		{ "IP_PASSSEC", IPPROTO_IP, IP_PASSSEC, 1, INT_MIN },
+		{ "IP_MULTICAST_TTL", IPPROTO_IP, IP_MULTICAST_TTL, 5, 256 },
+		{ "IP_MULTICAST_LOOP", IPPROTO_IP, IP_MULTICAST_LOOP, 0, INT_MIN },
+		{ "IP_MULTICAST_ALL", IPPROTO_IP, IP_MULTICAST_ALL, 0, 2 },
+		{ "IP_MINTTL", IPPROTO_IP, IP_MINTTL, 3, 256 },
+		{ "IP_ROUTER_ALERT", IPPROTO_IP, IP_ROUTER_ALERT, 1, INT_MIN },
+		{ "IP_CHECKSUM", IPPROTO_IP, 23, 1, INT_MIN },
+		{ "IP_RECVFRAGSIZE", IPPROTO_IP, 25, 1, INT_MIN },
+		{ "IP_UNICAST_IF", IPPROTO_IP, 50, 0x01000000, 0x63000000 },
+		{ "IP_LOCAL_PORT_RANGE", IPPROTO_IP, IP_LOCAL_PORT_RANGE, 0x9c409c40, 0x9c409c41 - 2 },
+		{ "IP_PROTOCOL", IPPROTO_IP, 52, 1, INT_MIN },
+		{ "IP_unknown200", IPPROTO_IP, 200, 1, INT_MIN },
+	};
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	socklen_t l;
+
+	t_intopts(s, "tcp.opt", sol, sizeof(sol) / sizeof(sol[0]));
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	t_intopts(s, "tcp.opt", ipo, sizeof(ipo) / sizeof(ipo[0]));
+	close(s);
+
+	/* IP_MULTICAST_IF (struct), IP_OPTIONS and IP_PKTOPTIONS on an unconnected socket */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	struct in_addr ia = { htonl(INADDR_LOOPBACK) };
+
+	C("tcp.opt.mcast_if.set", setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &ia, sizeof(ia)));
+	l = sizeof(ia);
+	CV("tcp.opt.mcast_if.get", getsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &ia, &l), "len=%u", l);
+	struct ip_mreqn mr;
+
+	memset(&mr, 0, sizeof(mr));
+	C("tcp.opt.add_membership", setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	C("tcp.opt.add_membership_short", setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, 2));
+	C("tcp.opt.drop_membership", setsockopt(s, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+	uint8_t ob[40];
+
+	l = sizeof(ob);
+	CV("tcp.opt.ip_options.default", getsockopt(s, IPPROTO_IP, IP_OPTIONS, ob, &l), "len=%u", l);
+	close(s);
+}
+
+/* Options on connected and listening TCP sockets; what recvmsg gives as cmsgs. */
+static void t_tcp_connected(void)
+{
+	int l = tcp_listener("127.0.0.1", 41500, 8), a = -1, c, v;
+	char b[64], info[512];
+
+	CV("tcp.conn.listener_ip_mtu", geti(l, IPPROTO_IP, IP_MTU, &v), "v=%d", v);
+	CV("tcp.conn.listener_acceptconn", geti(l, SOL_SOCKET, SO_ACCEPTCONN, &v), "v=%d", v);
+	c = tcp_pair(l, "127.0.0.1", 41500, &a);
+	CV("tcp.conn.client_ip_mtu", geti(c, IPPROTO_IP, IP_MTU, &v), "v=%d", v);
+	CV("tcp.conn.accepted_ip_mtu", geti(a, IPPROTO_IP, IP_MTU, &v), "v=%d", v);
+	CV("tcp.conn.accepted_acceptconn", geti(a, SOL_SOCKET, SO_ACCEPTCONN, &v), "v=%d", v);
+	CV("tcp.conn.accepted_error", geti(a, SOL_SOCKET, SO_ERROR, &v), "v=%d", v);
+	CV("tcp.conn.accepted_ttl", geti(a, IPPROTO_IP, IP_TTL, &v), "v=%d", v);
+	CV("tcp.conn.accepted_tos", geti(a, IPPROTO_IP, IP_TOS, &v), "v=%d", v);
+
+	/* IP_PKTINFO and friends are accepted on TCP but give no cmsg */
+	seti(a, IPPROTO_IP, IP_PKTINFO, 1);
+	seti(a, IPPROTO_IP, IP_RECVTTL, 1);
+	seti(a, IPPROTO_IP, IP_RECVTOS, 1);
+	seti(a, IPPROTO_IP, IP_RECVOPTS, 1);
+	seti(a, IPPROTO_IP, IP_RETOPTS, 1);
+	seti(a, IPPROTO_IP, IP_RECVORIGDSTADDR, 1);
+	send(c, "abcd", 4, 0);
+	wait_inq(a, 4);
+	CV("tcp.conn.pktinfo_no_cmsg", tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), 0, 0), "%s",
+	   info);
+	close(c);
+	close(a);
+	close(l);
+}
+
+/* IP_BIND_ADDRESS_NO_PORT: bind() with port 0 takes no port; connect() picks one by the
+ * 4-tuple (__inet_hash_connect), so a one-port range serves several destinations. */
+static void t_tcp_no_port(void)
+{
+	int l1 = tcp_listener("127.0.0.1", 41510, 8), l2 = tcp_listener("127.0.0.1", 41511, 8);
+	int s[4], a[4], p[4];
+
+	for (int i = 0; i < 4; i++) {
+		s[i] = socket(AF_INET, SOCK_STREAM, 0);
+		a[i] = -1;
+	}
+	C("tcp.noport.set", seti(s[0], IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1));
+	C("tcp.noport.bind", bind(s[0], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	CV("tcp.noport.port_after_bind", 0, "port=%d", local_port(s[0]));
+	C("tcp.noport.connect", connect(s[0], sap(sin4("127.0.0.1", 41510)), sizeof(struct sockaddr_in)));
+	p[0] = local_port(s[0]);
+	CV("tcp.noport.port_after_connect", 0, "in_range=%d", in_range(p[0]));
+	a[0] = accept(l1, NULL, NULL);
+	/* a second one to the same place, from the same address: another port */
+	seti(s[1], IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+	bind(s[1], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in));
+	C("tcp.noport.connect2", connect(s[1], sap(sin4("127.0.0.1", 41510)), sizeof(struct sockaddr_in)));
+	p[1] = local_port(s[1]);
+	CV("tcp.noport.second_port", 0, "differs=%d", p[1] != p[0] && in_range(p[1]));
+	a[1] = accept(l1, NULL, NULL);
+	/* bind() then listen(): the port is taken at listen() */
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+
+	seti(ls, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+	bind(ls, sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in));
+	C("tcp.noport.listen", listen(ls, 1));
+	CV("tcp.noport.listen_port", 0, "in_range=%d", in_range(local_port(ls)));
+	close(ls);
+	/* a port given to bind() is taken at once, the option notwithstanding */
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	seti(ls, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+	C("tcp.noport.bind_port", bind(ls, sap(sin4("127.0.0.1", 41512)), sizeof(struct sockaddr_in)));
+	CV("tcp.noport.bind_port_kept", 0, "port=%d", local_port(ls));
+	int dup = socket(AF_INET, SOCK_STREAM, 0);
+
+	C("tcp.noport.bind_port_inuse", bind(dup, sap(sin4("127.0.0.1", 41512)), sizeof(struct sockaddr_in)));
+	close(dup);
+	close(ls);
+	/* bound without a port, the socket may be bound again (inet_num is still 0) */
+	seti(s[2], IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+	C("tcp.noport.bind_first", bind(s[2], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	C("tcp.noport.bind_again", bind(s[2], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	seti(s[2], IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 0);
+	C("tcp.noport.bind_again_port", bind(s[2], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	CV("tcp.noport.bind_again_port_v", 0, "in_range=%d", in_range(local_port(s[2])));
+	C("tcp.noport.bind_third", bind(s[2], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	for (int i = 0; i < 4; i++) {
+		close(s[i]);
+		if (a[i] >= 0)
+			close(a[i]);
+		s[i] = socket(AF_INET, SOCK_STREAM, 0);
+		a[i] = -1;
+	}
+	for (int i = 0; i < 4; i++)
+		close(s[i]);
+	close(l1);
+	close(l2);
+}
+
+/* The last TCP segment from sport to dport that the raw socket r saw: its sequence
+ * number and the one after it (data, SYN, FIN counted). 0 if none. */
+static int raw_tcp_seq(int r, int sport, int dport, uint32_t *seq, uint32_t *next)
+{
+	static uint8_t p[66000];
+	int found = 0;
+
+	lo_sync();
+	for (;;) {
+		long n = recv(r, p, sizeof(p), MSG_DONTWAIT);
+
+		if (n < 40)
+			break;
+		size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)(p[2] << 8 | p[3]);
+		const uint8_t *t = p + ihl;
+
+		if ((size_t)n < ihl + 20 || (t[0] << 8 | t[1]) != sport || (t[2] << 8 | t[3]) != dport)
+			continue;
+		*seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+		*next = *seq + (uint32_t)(tot - ihl - (size_t)(t[12] >> 4) * 4) + !!(t[13] & 2) +
+			!!(t[13] & 1);
+		found = 1;
+	}
+	return found;
+}
+
+/* A forged ICMP error about the TCP segment sport -> dport (both on 127.0.0.1) with seq. */
+static void forge_tcp(int inj, uint8_t type, uint8_t code, uint32_t word, int sport, int dport,
+		      uint32_t seq)
+{
+	uint8_t th[8] = { (uint8_t)(sport >> 8), (uint8_t)sport, (uint8_t)(dport >> 8), (uint8_t)dport,
+			  (uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
+
+	forge(inj, type, code, word, IPPROTO_TCP, "127.0.0.1", th, 8);
+	lo_sync();
+}
+
+static const char *tcp_state_name(int fd)
+{
+	static const char *names[] = { "?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
+				       "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
+				       "LISTEN", "CLOSING" };
+	uint8_t info[8] = { 0 };
+	socklen_t l = sizeof(info);
+
+	if (getsockopt(fd, IPPROTO_TCP, 11 /* TCP_INFO */, info, &l) < 0 || info[0] > 11)
+		return "?";
+	return names[info[0]];
+}
+
+static void so_error_case(const char *name, int fd)
+{
+	int v;
+
+	CV(name, geti(fd, SOL_SOCKET, SO_ERROR, &v), "v=%s state=%s", v ? en(v) : "0",
+	   tcp_state_name(fd));
+}
+
+/* ICMP errors for TCP connections (tcp_v4_err): in SYN_SENT a hard error ends the attempt
+ * and, with IP_RECVERR, is queued (ip_icmp_error); once established only IP_RECVERR makes
+ * them sk_err (nothing queued); the sequence number must be in [snd_una, snd_nxt]. */
+static void t_tcp_icmp(void)
+{
+	int inj = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	int r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	int l = tcp_listener("127.0.0.1", 41520, 8), a = -1, c, cp, v;
+	uint32_t seq = 0, nxt = 0;
+	char b[64], name[96];
+
+	c = tcp_pair(l, "127.0.0.1", 41520, &a);
+	cp = local_port(c);
+	send(c, "hello", 5, 0);
+	wait_inq(a, 5);
+	recv(a, b, sizeof(b), 0);
+	CV("tcp.icmp.est_seq_seen", raw_tcp_seq(r, cp, 41520, &seq, &nxt), NULL);
+	static const struct {
+		const char *name;
+		uint8_t type, code;
+		uint32_t word;
+	} errs[] = {
+		{ "host_unreach", ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0 },
+		{ "port_unreach", ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0 },
+		{ "net_unreach", ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0 },
+		{ "prot_unreach", ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0 },
+		{ "admin_prohib", ICMP_DEST_UNREACH, 13, 0 },
+		{ "code16", ICMP_DEST_UNREACH, 16, 0 },
+		{ "time_exceeded", ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0 },
+		{ "param_problem", ICMP_PARAMETERPROB, 0, 5u << 24 },
+		{ "source_quench", ICMP_SOURCE_QUENCH, 0, 0 },
+		{ "redirect", ICMP_REDIRECT, 1, 0x7f000002 },
+	};
+
+	for (int rv = 0; rv < 2; rv++) {
+		seti(c, IPPROTO_IP, IP_RECVERR, rv);
+		for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+			forge_tcp(inj, errs[i].type, errs[i].code, errs[i].word, cp, 41520, nxt);
+			snprintf(name, sizeof(name), "tcp.icmp.est_recverr%d.%s", rv, errs[i].name);
+			so_error_case(name, c);
+			snprintf(name, sizeof(name), "tcp.icmp.est_recverr%d.%s.errq", rv, errs[i].name);
+			C(name, recv(c, b, sizeof(b), MSG_ERRQUEUE | MSG_DONTWAIT));
+		}
+	}
+	/* out of the window [snd_una, snd_nxt]: ignored */
+	forge_tcp(inj, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, cp, 41520, nxt + 1000);
+	so_error_case("tcp.icmp.est_out_of_window", c);
+	forge_tcp(inj, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, cp, 41520, nxt - 1);
+	so_error_case("tcp.icmp.est_before_una", c);
+	/* a hard error with IP_RECVERR: the next call reports it once */
+	forge_tcp(inj, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, cp, 41520, nxt);
+	C("tcp.icmp.est_send_after_error", send(c, "x", 1, 0));
+	C("tcp.icmp.est_send_after_error2", send(c, "y", 1, 0));
+	CV("tcp.icmp.est_poll_after", 0, "revents=%#x", wait_fd(c, POLLIN | POLLOUT) & ~POLLIN);
+	/* fragmentation needed: the MSS follows the new path MTU; nothing queued */
+	int mss0 = 0, mss1 = 0;
+
+	geti(c, IPPROTO_TCP, TCP_MAXSEG_, &mss0);
+	raw_tcp_seq(r, cp, 41520, &seq, &nxt);
+	forge_tcp(inj, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200, cp, 41520, nxt);
+	geti(c, IPPROTO_TCP, TCP_MAXSEG_, &mss1);
+	CV("tcp.icmp.est_frag_needed", geti(c, IPPROTO_IP, IP_MTU, &v), "mtu=%d mss_changed=%d mss=%d", v,
+	   mss0 != mss1, mss1);
+	so_error_case("tcp.icmp.est_frag_needed_error", c);
+	C("tcp.icmp.est_frag_needed_errq", recv(c, b, sizeof(b), MSG_ERRQUEUE | MSG_DONTWAIT));
+	close(c);
+	close(a);
+	close(l);
+
+	/* SYN_SENT: a listener whose accept queue is full drops the SYN, so the attempt
+	 * waits; the SYN's sequence number comes from the raw socket. */
+	l = tcp_listener("127.0.0.1", 41521, 0);
+	int filler = tcp_pair(-1, "127.0.0.1", 41521, NULL);
+
+	lo_sync();
+	static const struct {
+		const char *name;
+		uint8_t type, code;
+		int recverr, seq_off;
+	} ss[] = {
+		{ "host_unreach", ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, 0 },
+		{ "host_unreach_recverr", ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 1, 0 },
+		{ "port_unreach_recverr", ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 1, 0 },
+		{ "time_exceeded_recverr", ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 1, 0 },
+		{ "frag_needed_recverr", ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1, 0 },
+		{ "bad_seq_recverr", ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 1, 5 },
+		{ "seq_plus1_recverr", ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 1, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(ss) / sizeof(ss[0]); i++) {
+		int s = socket(AF_INET, SOCK_STREAM, 0), sp;
+
+		seti(s, IPPROTO_IP, IP_RECVERR, ss[i].recverr);
+		fcntl(s, F_SETFL, O_NONBLOCK);
+		connect(s, sap(sin4("127.0.0.1", 41521)), sizeof(struct sockaddr_in));
+		sp = local_port(s);
+		snprintf(name, sizeof(name), "tcp.icmp.synsent.%s.syn_seen", ss[i].name);
+		CV(name, raw_tcp_seq(r, sp, 41521, &seq, &nxt), "state=%s", tcp_state_name(s));
+		forge_tcp(inj, ss[i].type, ss[i].code, ss[i].code == ICMP_FRAG_NEEDED ? 1000 : 0, sp, 41521,
+			  seq + (uint32_t)ss[i].seq_off);
+		snprintf(name, sizeof(name), "tcp.icmp.synsent.%s.poll", ss[i].name);
+		CV(name, 0, "revents=%#x", wait_fd(s, POLLOUT) & (POLLOUT | POLLERR | POLLHUP));
+		snprintf(name, sizeof(name), "tcp.icmp.synsent.%s.errq", ss[i].name);
+		errq_case(name, s);
+		snprintf(name, sizeof(name), "tcp.icmp.synsent.%s.so_error", ss[i].name);
+		so_error_case(name, s);
+		snprintf(name, sizeof(name), "tcp.icmp.synsent.%s.connect", ss[i].name);
+		C(name, connect(s, sap(sin4("127.0.0.1", 41521)), sizeof(struct sockaddr_in)));
+		close(s);
+	}
+	/* reading the queue first: sk_err follows the queue (sock_dequeue_err_skb) */
+	{
+		int s = socket(AF_INET, SOCK_STREAM, 0), sp;
+
+		seti(s, IPPROTO_IP, IP_RECVERR, 1);
+		fcntl(s, F_SETFL, O_NONBLOCK);
+		connect(s, sap(sin4("127.0.0.1", 41521)), sizeof(struct sockaddr_in));
+		sp = local_port(s);
+		raw_tcp_seq(r, sp, 41521, &seq, &nxt);
+		forge_tcp(inj, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, sp, 41521, seq);
+		errq_case("tcp.icmp.synsent_errq_first.errq", s);
+		so_error_case("tcp.icmp.synsent_errq_first.so_error", s);
+		C("tcp.icmp.synsent_errq_first.connect",
+		  connect(s, sap(sin4("127.0.0.1", 41521)), sizeof(struct sockaddr_in)));
+		C("tcp.icmp.synsent_errq_first.connect2",
+		  connect(s, sap(sin4("127.0.0.1", 41521)), sizeof(struct sockaddr_in)));
+		close(s);
+	}
+	close(filler);
+	close(l);
+	close(r);
+	close(inj);
+}
+
+static void t_tcp(void)
+{
+	t_tcp_options();
+	t_tcp_connected();
+	t_tcp_no_port();
+	t_tcp_icmp();
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2161,6 +2682,7 @@ int main(void)
 	t_optmem();
 	t_lo_mtu();
 	t_routes();
+	t_tcp();
 	printf("# %s: %d cases\n", BUILD, ncases);
 #ifdef USE_IPSTACK
 	ips_stack_free(g_st);
