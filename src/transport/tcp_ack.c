@@ -586,14 +586,15 @@ static void tcp_cwnd_validate(struct tcp_sock *tp)
 
 /* ---- The retransmit queue on an ACK (Linux tcp_clean_rtx_queue) ---- */
 
-static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint32_t *acked_pkts,
+static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint32_t prior_fack,
+			       uint32_t *acked_pkts,
 			       uint32_t *sacked_before, long sack_rtt_us)
 {
 	uint64_t now = tcp_now_us(tp->st);
 	uint64_t first_ackt = 0, last_ackt = 0;
 	long seq_rtt_us = -1, ca_rtt_us = -1;
 	int flag = 0;
-	uint32_t pkts = 0;
+	uint32_t pkts = 0, reord = tp->snd_nxt;
 	struct tcp_txrec *r;
 
 	while ((r = tp->rtx_head)) {
@@ -626,11 +627,8 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 			tp->sacked_out -= r->pcount;
 		} else {
 			tcp_rack_advance(tp, f, r->xmit_us, r->end_seq);
-			if (!(f & TXR_EVER_RETRANS) && before(r->end_seq, tp->highest_sack)) {
-				/* delivered in order below a SACKed one: reordering */
-				tp->reord_seen++;
-				tp->rack.reord = true;
-			}
+			if (!(f & TXR_EVER_RETRANS) && before(r->seq, reord))
+				reord = r->seq;
 		}
 		if (f & TXR_LOST)
 			tp->lost_out -= r->pcount;
@@ -647,6 +645,9 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 	}
 	if (!tp->rtx_head)
 		tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
+	/* a never-retransmitted hole filled below the highest SACK: reordering */
+	if ((flag & FLAG_ACKED) && tp->sack_ok && before(reord, prior_fack))
+		tcp_check_sack_reordering(tp, reord);
 	/* Karn: no sequence RTT sample from an ACK that covers any retransmitted data, even
 	 * if it also covers never-retransmitted segments (Linux tcp_clean_rtx_queue): those
 	 * may have arrived long ago, their SACKs lost, and only now be cumulatively ACKed
@@ -739,6 +740,7 @@ int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag)
 	uint32_t ack = seg->ack;
 	uint32_t acked_pkts = 0, dsack = 0, sacked_before = 0;
 	uint32_t prior_sacked = tp->sacked_out;
+	uint32_t prior_fack = tp->sack_ok ? tcp_highest_sack_seq(tp) : tp->snd_una;
 	long sack_rtt_us = -1;
 	int num_dupack = 0;
 	int rexmit = REXMIT_NONE;
@@ -786,7 +788,8 @@ int tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, int flag)
 		flag |= FLAG_ECE;
 	if (!prior_packets)
 		goto no_queue;
-	flag |= tcp_clean_rtx_queue(tp, prior_snd_una, &acked_pkts, &sacked_before, sack_rtt_us);
+	flag |= tcp_clean_rtx_queue(tp, prior_snd_una, prior_fack, &acked_pkts, &sacked_before,
+				    sack_rtt_us);
 	tp->delivered += acked_pkts - (tp->sack_ok ? sacked_before : 0);
 	tcp_process_tlp_ack(tp, ack, flag);
 	if (!(flag & FLAG_NOT_DUP) && !(flag & FLAG_DSACKING_ACK) && !(flag & FLAG_SND_UNA_ADVANCED))

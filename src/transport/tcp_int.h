@@ -596,6 +596,11 @@ void tcp_clear_retrans(struct tcp_sock *tp);
 int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_snd_una,
 		uint32_t *dsack_out);
 void tcp_rack_advance(struct tcp_sock *tp, uint8_t flags, uint64_t xmit_us, uint32_t end_seq);
+/* Linux tcp_highest_sack_seq(): end of the highest SACKed data, SND.UNA without any. */
+uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp);
+/* Linux tcp_check_sack_reordering(): original data from low_seq was delivered below the
+ * highest SACK: count the reordering and widen `reordering` to its extent. */
+void tcp_check_sack_reordering(struct tcp_sock *tp, uint32_t low_seq);
 void tcp_rack_mark_lost(struct tcp_sock *tp);
 void tcp_rack_reo_timeout(struct tcp_sock *tp);
 void tcp_rack_update_reo_wnd(struct tcp_sock *tp, uint32_t dsack_seen);

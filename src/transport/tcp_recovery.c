@@ -3,6 +3,7 @@
  * Linux tcp_cwnd_reduction), NewReno head marking for peers without SACK, and the
  * receiver's SACK blocks (Linux tcp_sack_new_ofo_skb and friends). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "transport/tcp_int.h"
 
@@ -200,8 +201,32 @@ void tcp_cwnd_reduction(struct tcp_sock *tp, uint32_t newly_acked_sacked, uint32
 	tp->snd_cwnd = tcp_packets_in_flight(tp) + (uint32_t)sndcnt;
 }
 
-/* Tag [start, end) as SACKed. Returns FLAG_* bits (see tcp_input.c values). */
-static int tcp_sacktag_range(struct tcp_sock *tp, uint32_t start, uint32_t end)
+uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
+{
+	return tp->sacked_out ? tp->highest_sack : tp->snd_una;
+}
+
+void tcp_check_sack_reordering(struct tcp_sock *tp, uint32_t low_seq)
+{
+	uint32_t mss = tp->mss_cache, fack = tcp_highest_sack_seq(tp), metric;
+
+	if (!before(low_seq, fack))
+		return;
+	metric = fack - low_seq;
+	if (mss && metric > tp->reordering * mss) {
+		uint32_t segs = (metric + mss - 1) / mss;
+		uint32_t max = (uint32_t)tp->st->sysctl.ip.tcp_max_reordering;
+
+		tp->reordering = segs < max ? segs : max;
+	}
+	tp->reord_seen++;
+	tp->rack.reord = true;
+	MIB_INC(tp->st, TcpExtTCPSACKReorder);
+}
+
+/* Tag [start, end) as SACKed; *reord takes the lowest start of original data SACKed below
+ * the highest SACK (Linux tcp_sacktag_one). Returns FLAG_* bits. */
+static int tcp_sacktag_range(struct tcp_sock *tp, uint32_t start, uint32_t end, uint32_t *reord)
 {
 	struct tcp_txrec *r = tp->sack_hint;
 	int flag = 0;
@@ -236,11 +261,8 @@ static int tcp_sacktag_range(struct tcp_sock *tp, uint32_t start, uint32_t end)
 		}
 		tcp_rack_advance(tp, r->flags, r->xmit_us, r->end_seq);
 		if (!(r->flags & TXR_EVER_RETRANS)) {
-			if (before(r->end_seq, tp->highest_sack)) {
-				tp->reord_seen++;
-				tp->rack.reord = true;
-				MIB_INC(tp->st, TcpExtTCPSACKReorder);
-			}
+			if (before(r->seq, tcp_highest_sack_seq(tp)) && before(r->seq, *reord))
+				*reord = r->seq;
 			if (!after(r->end_seq, tp->high_seq))
 				flag |= FLAG_ORIG_SACK_ACKED;
 		}
@@ -324,8 +346,9 @@ static void tcp_dsack_undo_count(struct tcp_sock *tp, uint32_t start, uint32_t e
 int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_snd_una,
 		uint32_t *dsack_out)
 {
-	const struct wire_tcp_sack *sp = seg->opt.sack;
+	struct wire_tcp_sack sp[WIRE_TCP_NUM_SACKS];
 	unsigned n = seg->opt.num_sacks, first = 0;
+	uint32_t reord = tp->snd_nxt;
 	int flag = 0;
 
 	bool is_dsack = false;
@@ -333,6 +356,7 @@ int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_s
 	*dsack_out = 0;
 	if (!n || !tp->sack_ok)
 		return 0;
+	memcpy(sp, seg->opt.sack, n * sizeof(sp[0]));
 	/* RFC 2883 4: the first block is a D-SACK when below the cumulative ACK or inside
 	 * the second block. */
 	if (before(sp[0].start, seg->ack)) {
@@ -354,6 +378,15 @@ int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_s
 			*dsack_out = dup;
 		}
 	}
+	/* blocks in sequence order, as Linux sorts them: data SACKed below a block of the
+	 * same ACK is not reordering */
+	for (unsigned i = first + 1; i < n; i++)
+		for (unsigned j = i; j > first && after(sp[j - 1].start, sp[j].start); j--) {
+			struct wire_tcp_sack t = sp[j];
+
+			sp[j] = sp[j - 1];
+			sp[j - 1] = t;
+		}
 	for (unsigned i = first; i < n; i++) {
 		uint32_t start = sp[i].start, end = sp[i].end;
 
@@ -371,8 +404,10 @@ int tcp_sacktag(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t prior_s
 			}
 			start = tp->snd_una;
 		}
-		flag |= tcp_sacktag_range(tp, start, end);
+		flag |= tcp_sacktag_range(tp, start, end, &reord);
 	}
+	if (tp->ca_state != TCP_CA_Loss || tp->undo_marker)
+		tcp_check_sack_reordering(tp, reord);
 	return flag;
 }
 
