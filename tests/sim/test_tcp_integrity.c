@@ -273,8 +273,12 @@ static int run_xfer(uint64_t seed, size_t bytes, const char *impair, bool upload
 			(unsigned long long)seed, impair ? impair : "clean", upload ? "up" : "down",
 			bytes, x->sent, x->got, x->eof, x->err, memcmp(d1, d2, 32) ? "DIFFERS" : "same");
 		if (x->snd)
-			fprintf(stderr, "  sender: srtt %u us, min_rtt %u us, rto %u ms, backoff %u\n",
-				x->snd->srtt_us >> 3, x->snd->min_rtt_us, x->snd->rto_ms, x->snd->backoff);
+			fprintf(stderr, "  sender: state %u ca_state %u, srtt %u us, min_rtt %u us, rto %u ms, "
+				"backoff %u, timer %u, out %u sacked %u lost %u retrans %u, una %u nxt %u\n",
+				x->snd->state, x->snd->ca_state, x->snd->srtt_us >> 3, x->snd->min_rtt_us,
+				x->snd->rto_ms, x->snd->backoff, x->snd->pending, x->snd->packets_out,
+				x->snd->sacked_out, x->snd->lost_out, x->snd->retrans_out,
+				x->snd->snd_una - x->snd->iss, x->snd->snd_nxt - x->snd->iss);
 		rc = -1;
 	}
 	/* The counters must agree with what the link did: a data segment (or SYN, FIN) the
