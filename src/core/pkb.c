@@ -249,6 +249,29 @@ void pkb_csum_copy_state(struct pkb *dst, const struct pkb *src)
 	dst->csum_offset = src->csum_offset;
 }
 
+void pkb_adopt(struct pkb_pool *to, struct pkb *p)
+{
+	size_t head = pkb_headroom(p);
+	uint32_t len = p->len, size = p->size;
+	uint8_t summed = p->ip_summed;
+	uint16_t start = p->csum_start, off = p->csum_offset;
+	uint16_t gso_size = p->gso_size, gso_segs = p->gso_segs;
+	long truesize = (long)pkb_truesize(p);
+
+	assert(!pkb_shared(p));
+	atomic_fetch_sub(&p->pool->outstanding, 1);
+	atomic_fetch_sub(&p->pool->bytes, truesize);
+	pkb_reset(p, to, size, head);
+	p->len = len;
+	p->ip_summed = summed;
+	p->csum_start = start;
+	p->csum_offset = off;
+	p->gso_size = gso_size;		/* a super-packet stays one, as GRO output */
+	p->gso_segs = gso_segs;
+	atomic_fetch_add(&to->outstanding, 1);
+	atomic_fetch_add(&to->bytes, truesize);
+}
+
 struct pkb *pkb_unshare(struct pkb *p)
 {
 	if (!pkb_shared(p))

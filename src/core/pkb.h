@@ -97,6 +97,12 @@ static inline bool pkb_shared(const struct pkb *p)
 }
 /* A private copy of p (same data, same offsets of mac/nh/th, same metadata). */
 struct pkb *pkb_copy(const struct pkb *p);
+/* Take p, the only reference to it, into pool `to` (another stack's) as a frame just
+ * received: the pools' accounting moves, the metadata is cleared as in a new buffer
+ * (skb_scrub_packet() for a veth peer in another namespace) except the checksum and
+ * segmentation state;
+ * data, len and headroom stay. */
+void pkb_adopt(struct pkb_pool *to, struct pkb *p);
 /* Returns p if it is not shared, otherwise a private copy (p is released). NULL on
  * allocation failure (p is released too). */
 struct pkb *pkb_unshare(struct pkb *p);

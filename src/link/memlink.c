@@ -2,8 +2,8 @@
  * devices of stacks that may run in different threads.
  *
  * A medium (link or switch) has ports; each port is one NETDEV_ETHER device of some
- * stack, with an inbox. Transmit copies the frame into a buffer of the receiving stack's
- * pool, appends it to the receiver's inbox, marks the receiving device pending and kicks
+ * stack, with an inbox. Transmit moves the frame's buffer into the receiving stack's pool
+ * (a copy when a switch floods it to several ports), appends it to the receiver's inbox, marks the receiving device pending and kicks
  * its stack; the receiving stack's loop drains the inbox into netdev_rx().
  *
  * Offloads, as veth: a port takes TCP super-packets and packets whose checksum is left
@@ -112,68 +112,74 @@ static int link_cfg_check(const struct ips_link_config *cfg)
 	return 0;
 }
 
-static void memport_deliver_one(struct memport *to, const struct pkb *frame);
+static bool memport_deliver_one(struct memport *to, struct pkb *frame, bool give);
 
-/* Copy a frame into port's inbox: as it is when the receiving device could have sent it
+/* Put a frame into port's inbox: as it is when the receiving device could have sent it
  * itself (it has the offloads the frame needs), else as the wire frames it stands for.
- * m->lock held. */
-static void memport_deliver(struct memport *to, const struct pkb *frame)
+ * When `give` (port is its only receiver) the buffer itself moves into the receiving
+ * stack's pool, as veth moves the skb; otherwise a copy goes. Returns whether frame was
+ * taken. m->lock held. */
+static bool memport_deliver(struct memport *to, struct pkb *frame, bool give)
 {
 	struct pkb_queue q;
 	struct pkb *c;
 
 	if (!to->dev)
-		return;
+		return false;
 	if ((!frame->gso_size || (to->dev->features & NETIF_F_TSO)) &&
-	    (frame->ip_summed != PKB_CSUM_PARTIAL || (to->dev->features & NETIF_F_HW_CSUM))) {
-		memport_deliver_one(to, frame);
-		return;
-	}
+	    (frame->ip_summed != PKB_CSUM_PARTIAL || (to->dev->features & NETIF_F_HW_CSUM)))
+		return memport_deliver_one(to, frame, give);
 	pkb_queue_init(&q);
 	c = pkb_copy(frame);
 	if (!c) {
 		to->inbox_drops++;
-		return;
+		return false;
 	}
 	if (c->gso_size) {
 		if (gso_segment(c, ETH_HLEN, &q) < 0) {
 			to->inbox_drops++;
 			pkb_free(c);
-			return;
+			return false;
 		}
 		pkb_free(c);
 	} else {
 		pkb_csum_resolve(c);
 		pkb_queue_push(&q, c);
 	}
-	while ((c = pkb_queue_pop(&q)) != NULL) {
-		memport_deliver_one(to, c);
-		pkb_free(c);
-	}
+	while ((c = pkb_queue_pop(&q)) != NULL)	/* ours: they move */
+		if (!memport_deliver_one(to, c, true))
+			pkb_free(c);
+	return false;
 }
 
-static void memport_deliver_one(struct memport *to, const struct pkb *frame)
+static bool memport_deliver_one(struct memport *to, struct pkb *frame, bool give)
 {
 	struct pkb *p;
 
 	if (to->inbox.len >= LINK_BACKLOG_MAX) {
 		to->inbox_drops++;	/* netif_rx() backlog full */
-		return;
+		return false;
 	}
-	p = stack_pkb_alloc(to->st, frame->len);
-	if (!p) {
-		to->inbox_drops++;
-		return;
+	if (give && !pkb_shared(frame)) {
+		p = frame;
+		pkb_adopt(&to->st->pool, p);
+	} else {
+		p = stack_pkb_alloc(to->st, frame->len);
+		if (!p) {
+			to->inbox_drops++;
+			return false;
+		}
+		memcpy(pkb_put(p, frame->len), frame->data, frame->len);
+		pkb_csum_copy_state(p, frame);	/* as veth: PARTIAL crosses, trusted on receive */
+		p->gso_size = frame->gso_size;
+		p->gso_segs = frame->gso_segs;
 	}
-	memcpy(pkb_put(p, frame->len), frame->data, frame->len);
-	pkb_csum_copy_state(p, frame);	/* as veth: PARTIAL crosses, trusted on receive */
-	p->gso_size = frame->gso_size;
-	p->gso_segs = frame->gso_segs;
 	pkb_queue_push(&to->inbox, p);
 	if (to->inbox.len == 1) {
 		atomic_store(&to->dev->pending, true);
 		stack_kick(to->st);
 	}
+	return p == frame;
 }
 
 /* ---- Switch forwarding table ---- */
@@ -231,12 +237,15 @@ static int memport_xmit(struct netdev *dev, struct pkb *pkb)
 	struct memport *from = dev->priv;
 	struct medium *m = from->m;
 	uint64_t now = stack_now_ns(dev->st);
+	bool taken = false;
 
 	pthread_mutex_lock(&m->lock);
 	if (!m->is_switch) {
-		for (struct memport *p = m->ports; p; p = p->next)
-			if (p != from)
-				memport_deliver(p, pkb);
+		struct memport *peer = m->ports == from ? from->next : m->ports;
+
+		/* A link has two ports (one while the other end is being made or freed). */
+		if (peer && peer != from)
+			taken = memport_deliver(peer, pkb, true);
 	} else if (pkb->len >= ETH_HLEN) {
 		const uint8_t *dst = pkb->data, *src = pkb->data + ETH_ALEN;
 		struct fdb_entry *e = NULL;
@@ -251,16 +260,17 @@ static int memport_xmit(struct netdev *dev, struct pkb *pkb)
 		}
 		if (e) {
 			if (e->port != from)	/* never back out of the port it came in */
-				memport_deliver(e->port, pkb);
+				taken = memport_deliver(e->port, pkb, true);
 		} else {
 			/* Broadcast, multicast, unknown unicast: flood. */
 			for (struct memport *p = m->ports; p; p = p->next)
 				if (p != from)
-					memport_deliver(p, pkb);
+					memport_deliver(p, pkb, false);
 		}
 	}
 	pthread_mutex_unlock(&m->lock);
-	pkb_free(pkb);
+	if (!taken)
+		pkb_free(pkb);
 	return 0;
 }
 

@@ -183,4 +183,54 @@ TEST(pkb_csum_partial_completes_to_the_full_checksum)
 	pkb_pool_destroy(&pool);
 }
 
+/* pkb_adopt(): the buffer changes pools with its accounting; data and the checksum
+ * and segmentation state stay, the rest of the metadata is cleared as in a new buffer. */
+TEST(pkb_adopt_moves_accounting_and_keeps_data_checksum_and_gso_state)
+{
+	struct pkb_pool from, to;
+	struct pkb *p;
+	uint8_t *d;
+	long truesize;
+
+	pkb_pool_init(&from);
+	pkb_pool_init(&to);
+	p = pkb_alloc_head(&from, 77, 3000);
+	ASSERT(p);
+	d = pkb_put(p, 100);
+	memset(d, 0x5a, 100);
+	pkb_csum_partial(p, d + 20, 16, 1234);
+	p->mark = 7;
+	p->priority = 3;
+	p->nh = d;
+	p->pkt_type = PKB_OUTGOING;
+	p->cb[0] = 99;
+	p->gso_size = 1448;
+	p->gso_segs = 2;
+	truesize = (long)pkb_truesize(p);
+	pkb_adopt(&to, p);
+	CHECK_EQ(atomic_load(&from.outstanding), 0);
+	CHECK_EQ(atomic_load(&from.bytes), 0);
+	CHECK_EQ(atomic_load(&to.outstanding), 1);
+	CHECK_EQ(atomic_load(&to.bytes), truesize);
+	CHECK(p->pool == &to);
+	CHECK(p->data == d);
+	CHECK_EQ(p->len, 100);
+	CHECK_EQ(pkb_headroom(p), 77);
+	CHECK_EQ(p->ip_summed, PKB_CSUM_PARTIAL);
+	CHECK(p->buf + p->csum_start == d + 20);
+	CHECK_EQ(p->csum_offset, 16);
+	CHECK_EQ(p->gso_size, 1448);
+	CHECK_EQ(p->gso_segs, 2);
+	CHECK_EQ(p->mark, 0);
+	CHECK_EQ(p->priority, 0);
+	CHECK(p->nh == NULL);
+	CHECK_EQ(p->pkt_type, PKB_HOST);
+	CHECK_EQ(p->cb[0], 0);
+	pkb_free(p);
+	CHECK_EQ(atomic_load(&to.outstanding), 0);
+	CHECK_EQ(atomic_load(&to.bytes), 0);
+	pkb_pool_destroy(&from);
+	pkb_pool_destroy(&to);
+}
+
 TEST_MAIN
