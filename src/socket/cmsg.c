@@ -175,20 +175,35 @@ void cmsg_put(struct msghdr *msg, size_t *used, int level, int type, const void 
 	*used += adv < room ? adv : room;
 }
 
-void cmsg_put_timestamp(struct sock *sk, struct msghdr *msg, size_t *used, uint64_t tstamp_ns)
-{
-	struct timespec ts;
+#define SOF_TIMESTAMPING_RX_SOFTWARE_	(1u << 3)
+#define SOF_TIMESTAMPING_SOFTWARE_	(1u << 4)
+#define SOF_TIMESTAMPING_OPT_RX_FILTER_	(1u << 17)
 
-	if (!sk->ts_old && !sk->ts_ns)
-		return;
-	sock_stamp_to_real(sk->st, tstamp_ns, &ts);
+static void cmsg_put_timestamp_old(struct sock *sk, struct msghdr *msg, size_t *used,
+				   const struct timespec *ts)
+{
 	if (sk->ts_ns) {
-		cmsg_put(msg, used, SOL_SOCKET, SO_TIMESTAMPNS_OLD, &ts, sizeof(ts));
+		cmsg_put(msg, used, SOL_SOCKET, SO_TIMESTAMPNS_OLD, ts, sizeof(*ts));
 	} else {
-		struct timeval tv = { .tv_sec = ts.tv_sec, .tv_usec = ts.tv_nsec / 1000 };
+		struct timeval tv = { .tv_sec = ts->tv_sec, .tv_usec = ts->tv_nsec / 1000 };
 
 		cmsg_put(msg, used, SOL_SOCKET, SO_TIMESTAMP_OLD, &tv, sizeof(tv));
 	}
+}
+
+void cmsg_put_timestamp(struct sock *sk, struct msghdr *msg, size_t *used, uint64_t tstamp_ns)
+{
+	struct timespec ts[3] = { { 0, 0 }, { 0, 0 }, { 0, 0 } };
+	uint32_t f = sk->tsflags;
+
+	sock_stamp_to_real(sk->st, tstamp_ns, &ts[0]);
+	if (sk->ts_old || sk->ts_ns)
+		cmsg_put_timestamp_old(sk, msg, used, &ts[0]);
+	/* __sock_recv_timestamp() / tcp_recv_timestamp(): then SCM_TIMESTAMPING with the
+	 * software stamp in ts[0] (ts[1] and the hardware one, ts[2], zero) */
+	if ((f & SOF_TIMESTAMPING_SOFTWARE_) &&
+	    ((f & SOF_TIMESTAMPING_RX_SOFTWARE_) || !(f & SOF_TIMESTAMPING_OPT_RX_FILTER_)))
+		cmsg_put(msg, used, SOL_SOCKET, SO_TIMESTAMPING_OLD, ts, sizeof(ts));
 }
 
 void cmsg_put_ip(struct sock *sk, struct msghdr *msg, size_t *used, const uint8_t *nh,

@@ -156,6 +156,7 @@ struct sock {
 	int64_t rcvtimeo, sndtimeo;	/* jiffies (the sysctl tick); SOCK_TIMEO_MAX = forever,
 					 * 0 = do not wait */
 	bool ts_old, ts_ns;		/* SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS */
+	uint32_t tsflags;		/* SO_TIMESTAMPING (SOF_TIMESTAMPING_*) */
 	bool select_err_queue, rxq_ovfl, zerocopy, no_check_tx, dbg;
 	int buf_lock;			/* SO_BUF_LOCK bits */
 	bool passcred, passsec, oobinline;

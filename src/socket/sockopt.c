@@ -2,6 +2,7 @@
  * IPPROTO_IP (do_ip_setsockopt/do_ip_getsockopt), then the protocol's own levels.
  * Defaults, value checks and optlen rules are Linux's, option by option. */
 #include <errno.h>
+#include <netinet/tcp.h>	/* TCP_CLOSE, TCP_LISTEN (sk_state of stream sockets) */
 #include <limits.h>
 #include <net/if.h>
 #include <string.h>
@@ -12,6 +13,15 @@
 #include "ip/route.h"
 #include "link/netdev.h"
 #include "socket/socket_state.h"
+
+/* SO_TIMESTAMPING and its flags (Linux 6.18 <linux/net_tstamp.h>; libc headers lag) */
+#define SO_TIMESTAMPING_OLD_			37
+#define SOF_TIMESTAMPING_OPT_ID_		(1u << 7)
+#define SOF_TIMESTAMPING_OPT_TSONLY_		(1u << 11)
+#define SOF_TIMESTAMPING_OPT_STATS_		(1u << 12)
+#define SOF_TIMESTAMPING_BIND_PHC_		(1u << 15)
+#define SOF_TIMESTAMPING_OPT_ID_TCP_		(1u << 16)
+#define SOF_TIMESTAMPING_MASK_			((1u << 19) - 1)
 
 #ifndef SO_TIMESTAMP_OLD
 #define SO_TIMESTAMP_OLD 29
@@ -275,6 +285,23 @@ static int sol_socket_set(struct sock *sk, int name, const void *optval, socklen
 	}
 	case SO_BSDCOMPAT:
 		return 0;
+	case SO_TIMESTAMPING_OLD_:
+		/* sock_set_timestamping(): the flags (an int, or struct so_timestamping
+		 * whose bind_phc needs a PHC device: none here). Only software receive
+		 * stamps are produced (cmsg_put_timestamp). */
+		if ((uint32_t)val & ~SOF_TIMESTAMPING_MASK_)
+			return -EINVAL;
+		if ((val & SOF_TIMESTAMPING_OPT_ID_TCP_) && !(val & SOF_TIMESTAMPING_OPT_ID_))
+			return -EINVAL;
+		if ((val & SOF_TIMESTAMPING_OPT_ID_) && !(sk->tsflags & SOF_TIMESTAMPING_OPT_ID_) &&
+		    sk->type == SOCK_STREAM && (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN))
+			return -EINVAL;
+		if ((val & SOF_TIMESTAMPING_OPT_STATS_) && !(val & SOF_TIMESTAMPING_OPT_TSONLY_))
+			return -EINVAL;
+		if (val & SOF_TIMESTAMPING_BIND_PHC_)
+			return -EINVAL;
+		sk->tsflags = (uint32_t)val;
+		return 0;
 	case SO_TIMESTAMP_OLD:
 	case SO_TIMESTAMP_NEW:
 	case SO_TIMESTAMPNS_OLD:
@@ -398,6 +425,11 @@ static int sol_socket_get(struct sock *sk, int name, void *optval, socklen_t *op
 		break;
 	case SO_TIMESTAMP_OLD:
 		v.val = sk->ts_old && !sk->ts_ns;
+		break;
+	case SO_TIMESTAMPING_OLD_:
+		/* struct so_timestamping { int flags; int bind_phc; } */
+		v.val = (int)sk->tsflags;
+		lv = 2 * sizeof(int);
 		break;
 	case SO_TIMESTAMPNS_OLD:
 		v.val = sk->ts_ns;

@@ -292,6 +292,7 @@ static void stream_inherit(struct sock *nsk, const struct sock *sk)
 	nsk->sndtimeo = sk->sndtimeo;
 	nsk->ts_old = sk->ts_old;
 	nsk->ts_ns = sk->ts_ns;
+	nsk->tsflags = sk->tsflags;
 	nsk->oobinline = sk->oobinline;
 	nsk->dbg = sk->dbg;
 	nsk->zerocopy = sk->zerocopy;
@@ -470,6 +471,20 @@ static bool recv_ready(struct sock *sk, void *arg)
 	return inq(tp) >= target;
 }
 
+/* tcp_recv_timestamp(): after data was read, the receive time of the last segment it
+ * came from, as SO_TIMESTAMP / SO_TIMESTAMPNS / SO_TIMESTAMPING ask. */
+static void stream_recv_timestamp(struct sock *sk, struct msghdr *msg, size_t ctl_room)
+{
+	uint64_t stamp = TP(sk) && sk->st ? tcp_sock_rx_tstamp(TP(sk)) : 0;
+	size_t used = 0;
+
+	if (!stamp || !msg->msg_control)
+		return;
+	msg->msg_controllen = ctl_room;
+	cmsg_put_timestamp(sk, msg, &used, stamp);
+	msg->msg_controllen = used;
+}
+
 /* tcp_recvmsg_locked(): wait for data (sk_wait_data), copy, and for MSG_WAITALL (or
  * SO_RCVLOWAT) go on until the target is reached; an error, the end of the stream or
  * a time-out ends the call with what was copied. */
@@ -480,6 +495,7 @@ long stream_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 	bool block = may_block(sk, flags, sk->rcvtimeo);
 	int64_t timeo = timeo_ns(sk, sk->rcvtimeo);
 	bool peek = flags & MSG_PEEK;
+	size_t ctl_room = msg->msg_controllen;
 	long err = 0;
 
 	if (!TP(sk))
@@ -497,6 +513,8 @@ long stream_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 	msg->msg_flags = 0;
 	msg->msg_namelen = 0;	/* TCP fills no address */
 	msg->msg_controllen = 0;
+	if (TP(sk))
+		tcp_sock_set_rx_tstamp(TP(sk), 0);
 	if (tcp_sock_state(TP(sk)) == TCP_LISTEN)
 		return -ENOTCONN;
 	if (flags & MSG_OOB) {
@@ -533,6 +551,8 @@ long stream_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 		}
 		if (iov != small)
 			free(iov);
+		if (err > 0)
+			stream_recv_timestamp(sk, msg, ctl_room);
 		return err;
 	}
 	for (;;) {
@@ -575,8 +595,10 @@ long stream_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 	}
 	if (iov != small)
 		free(iov);
-	if (copied)
+	if (copied) {
+		stream_recv_timestamp(sk, msg, ctl_room);
 		return (long)copied;
+	}
 	return err;
 }
 

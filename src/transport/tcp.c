@@ -1070,6 +1070,7 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 
 			if (!(flags & MSG_TRUNC))
 				memcpy((uint8_t *)iov[vi].iov_base + voff, p->data + off, n);
+			tp->rx_tstamp_ns = p->tstamp_ns;	/* tcp_update_recv_tstamps() */
 			off += (uint32_t)n;
 			avail -= (uint32_t)n;
 			seq += (uint32_t)n;

@@ -83,6 +83,10 @@ void tcp_abort(struct tcp_sock *tp, int err);
 
 /* POLLIN / POLLOUT / POLLERR / POLLHUP / POLLRDHUP / POLLPRI as Linux's tcp_poll(). */
 unsigned tcp_poll(struct tcp_sock *tp);
+/* The receive time (stack clock) of the segment the last byte read came from, for
+ * SO_TIMESTAMP* (tcp_recv_timestamp()); 0 before any. */
+uint64_t tcp_sock_rx_tstamp(const struct tcp_sock *tp);
+void tcp_sock_set_rx_tstamp(struct tcp_sock *tp, uint64_t ns);
 /* SO_ERROR: the pending error, cleared by reading (0 if none). */
 int tcp_sock_error(struct tcp_sock *tp);
 /* sk_err without clearing it, and set as the error queue leaves it (sock_dequeue_err_skb). */

@@ -190,6 +190,7 @@ struct tcp_sock {
 	int err_soft;			/* sk_err_soft: ICMP soft errors */
 	struct tcp_wake wake;
 	tcp_icmp_error_fn *icmp_error;	/* the owner's error queue (ip_icmp_error) */
+	uint64_t rx_tstamp_ns;		/* receive time of the last segment read (tss) */
 
 	/* listener */
 	struct tcp_listen_q *lq;

@@ -503,6 +503,16 @@ void tcp_sock_set_icmp_error(struct tcp_sock *tp, tcp_icmp_error_fn *fn)
 	tp->icmp_error = fn;
 }
 
+uint64_t tcp_sock_rx_tstamp(const struct tcp_sock *tp)
+{
+	return tp->rx_tstamp_ns;
+}
+
+void tcp_sock_set_rx_tstamp(struct tcp_sock *tp, uint64_t ns)
+{
+	tp->rx_tstamp_ns = ns;
+}
+
 int tcp_sock_peek_error(const struct tcp_sock *tp)
 {
 	return tp->err;

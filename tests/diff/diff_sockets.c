@@ -2332,7 +2332,7 @@ static void t_tcp_options(void)
 		{ "IP_PROTOCOL", IPPROTO_IP, 52, 1, INT_MIN },
 		{ "IP_unknown200", IPPROTO_IP, 200, 1, INT_MIN },
 	};
-	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int s = socket(AF_INET, SOCK_STREAM, 0), v;
 	socklen_t l;
 
 	t_intopts(s, "tcp.opt", sol, sizeof(sol) / sizeof(sol[0]));
@@ -2358,6 +2358,19 @@ static void t_tcp_options(void)
 
 	l = sizeof(ob);
 	CV("tcp.opt.ip_options.default", getsockopt(s, IPPROTO_IP, IP_OPTIONS, ob, &l), "len=%u", l);
+	/* SO_TIMESTAMPING: flags in, struct so_timestamping (flags, bind_phc) out */
+	int tsf[2] = { 0, 0 };
+
+	l = sizeof(tsf);
+	CV("tcp.opt.timestamping.default", getsockopt(s, SOL_SOCKET, SO_TIMESTAMPING, tsf, &l),
+	   "len=%u v=%#x", l, tsf[0]);
+	C("tcp.opt.timestamping.set", seti(s, SOL_SOCKET, SO_TIMESTAMPING, TS_RX_SOFTWARE | TS_SOFTWARE));
+	l = sizeof(tsf);
+	CV("tcp.opt.timestamping.get", getsockopt(s, SOL_SOCKET, SO_TIMESTAMPING, tsf, &l),
+	   "len=%u v=%#x", l, tsf[0]);
+	C("tcp.opt.timestamping.bad", seti(s, SOL_SOCKET, SO_TIMESTAMPING, 1 << 30));
+	CV("tcp.opt.timestamping.then_timestamp", geti(s, SOL_SOCKET, SO_TIMESTAMP, &v), "v=%d", v);
+	C("tcp.opt.timestamping.clear", seti(s, SOL_SOCKET, SO_TIMESTAMPING, 0));
 	close(s);
 }
 
@@ -2388,6 +2401,48 @@ static void t_tcp_connected(void)
 	wait_inq(a, 4);
 	CV("tcp.conn.pktinfo_no_cmsg", tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), 0, 0), "%s",
 	   info);
+	/* Timestamps: tcp_recv_timestamp() stamps with the last segment read. */
+	static const struct {
+		const char *name;
+		int opt, val;
+	} tso[] = {
+		{ "timestamp", SO_TIMESTAMP, 1 },
+		{ "timestampns", SO_TIMESTAMPNS, 1 },
+		{ "timestamping", SO_TIMESTAMPING, TS_RX_SOFTWARE | TS_SOFTWARE },
+		{ "timestamping_rx_only", SO_TIMESTAMPING, TS_RX_SOFTWARE },
+	};
+	char name[96];
+
+	for (size_t i = 0; i < sizeof(tso) / sizeof(tso[0]); i++) {
+		double mid;
+
+		seti(a, SOL_SOCKET, SO_TIMESTAMP, 0);
+		seti(a, SOL_SOCKET, SO_TIMESTAMPING, 0);
+		seti(a, SOL_SOCKET, tso[i].opt, tso[i].val);
+		send(c, "1", 1, 0);
+		wait_inq(a, 1);
+		usleep(2000);
+		mid = ts_now();
+		send(c, "2", 1, 0);
+		wait_inq(a, 2);
+		snprintf(name, sizeof(name), "tcp.conn.%s.two_segments", tso[i].name);
+		CV(name, tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), mid, 0), "%s", info);
+		send(c, "3", 1, 0);
+		wait_inq(a, 1);
+		snprintf(name, sizeof(name), "tcp.conn.%s.peek", tso[i].name);
+		CV(name, tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), 0, MSG_PEEK), "%s", info);
+		snprintf(name, sizeof(name), "tcp.conn.%s.read", tso[i].name);
+		CV(name, tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), 0, 0), "%s", info);
+		snprintf(name, sizeof(name), "tcp.conn.%s.empty", tso[i].name);
+		CV(name, tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), 0, MSG_DONTWAIT), "%s", info);
+	}
+	/* both: the old-style cmsg first, then SCM_TIMESTAMPING */
+	seti(a, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+	seti(a, SOL_SOCKET, SO_TIMESTAMPING, TS_RX_SOFTWARE | TS_SOFTWARE);
+	send(c, "4", 1, 0);
+	wait_inq(a, 1);
+	CV("tcp.conn.timestampns_and_timestamping", tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), 0, 0),
+	   "%s", info);
 	close(c);
 	close(a);
 	close(l);
