@@ -16,20 +16,20 @@ static int gso_headers(const struct pkb *p, size_t mac_len, size_t *ihl, size_t 
 	const uint8_t *iph = p->data + mac_len;
 	size_t tot;
 
-	if (p->len < mac_len + WIRE_IPV4_HLEN || (iph[0] >> 4) != 4)
+	if (p->len < mac_len + WIRE_IPV4_HLEN || wire_ipv4_version(iph) != 4)
 		return -EINVAL;
-	*ihl = (size_t)(iph[0] & 15) * 4;
-	tot = get_be16(iph + 2);
+	*ihl = wire_ipv4_hdr_len(iph);
+	tot = wire_ipv4_tot_len(iph);
 	if (*ihl < WIRE_IPV4_HLEN || tot < *ihl || mac_len + tot > p->len)
 		return -EINVAL;
 	/* A fragment carries no transport header to fill in. */
-	if (get_be16(iph + 6) & (WIRE_IPV4_MF | WIRE_IPV4_OFFMASK))
+	if (wire_ipv4_is_fragment(iph))
 		return -EINVAL;
-	switch (iph[9]) {
+	switch (wire_ipv4_proto(iph)) {
 	case IPPROTO_TCP:
 		if (tot < *ihl + WIRE_TCP_HLEN)
 			return -EINVAL;
-		*thl = (size_t)(iph[*ihl + 12] >> 4) * 4;
+		*thl = wire_tcp_hdr_len(iph + *ihl);
 		if (*thl < WIRE_TCP_HLEN || tot < *ihl + *thl)
 			return -EINVAL;
 		return 0;
@@ -45,25 +45,14 @@ static int gso_headers(const struct pkb *p, size_t mac_len, size_t *ihl, size_t 
 
 uint32_t gso_network_seglen(const struct pkb *p, const uint8_t *iph)
 {
-	size_t ihl = (size_t)(iph[0] & 15) * 4;
-	uint32_t tot = get_be16(iph + 2);
+	size_t ihl = wire_ipv4_hdr_len(iph);
+	uint32_t tot = wire_ipv4_tot_len(iph);
 
-	if (!p->gso_size || iph[9] != IPPROTO_TCP || tot < ihl + WIRE_TCP_HLEN)
+	if (!p->gso_size || wire_ipv4_proto(iph) != IPPROTO_TCP || tot < ihl + WIRE_TCP_HLEN)
 		return tot;
-	size_t hdrs = ihl + (size_t)(iph[ihl + 12] >> 4) * 4;
+	size_t hdrs = ihl + wire_tcp_hdr_len(iph + ihl);
 
 	return tot <= hdrs + p->gso_size ? tot : (uint32_t)(hdrs + p->gso_size);
-}
-
-/* The checksum of a transport segment th[0..len) (its checksum field at csum_off
- * treated as zero). */
-static uint16_t gso_l4_csum(const uint8_t *iph, const uint8_t *th, size_t len, size_t csum_off)
-{
-	uint32_t s = ips_csum_pseudo(get_in4(iph + 12), get_in4(iph + 16), iph[9], (uint16_t)len);
-
-	s = ips_csum_add(s, th, csum_off);
-	s = ips_csum_add(s, th + csum_off + 2, len - csum_off - 2);
-	return ips_csum_fold(s);
 }
 
 int gso_segment(const struct pkb *p, size_t mac_len, struct pkb_queue *q)
@@ -74,13 +63,14 @@ int gso_segment(const struct pkb *p, size_t mac_len, struct pkb_queue *q)
 	uint16_t id, flags;
 	struct pkb_queue out;
 
-	if (gso_headers(p, mac_len, &ihl, &thl) < 0 || iph[9] != IPPROTO_TCP || !p->gso_size)
+	if (gso_headers(p, mac_len, &ihl, &thl) < 0 || wire_ipv4_proto(iph) != IPPROTO_TCP ||
+	    !p->gso_size)
 		return -EINVAL;
 	hdrs = mac_len + ihl + thl;
-	payload = get_be16(iph + 2) - ihl - thl;
-	seq = get_be32(iph + ihl + 4);
-	id = get_be16(iph + 4);
-	flags = (uint16_t)(get_be16(iph + ihl + 12) & 0x01ff);
+	payload = wire_ipv4_tot_len(iph) - ihl - thl;
+	seq = wire_tcp_seq(iph + ihl);
+	id = wire_ipv4_id(iph);
+	flags = wire_tcp_flags(iph + ihl);
 	pkb_queue_init(&out);
 	off = 0;
 	do {
@@ -99,16 +89,16 @@ int gso_segment(const struct pkb *p, size_t mac_len, struct pkb_queue *q)
 		memcpy(b + hdrs, p->data + hdrs + off, n);
 		sip = b + mac_len;
 		sth = sip + ihl;
-		put_be16(sip + 2, (uint16_t)(ihl + thl + n));
-		put_be16(sip + 4, id);
+		wire_ipv4_set_tot_len(sip, (uint16_t)(ihl + thl + n));
+		wire_ipv4_set_id(sip, id);
 		wire_ipv4_fix_csum(sip);
-		put_be32(sth + 4, seq + (uint32_t)off);
+		wire_tcp_set_seq(sth, seq + (uint32_t)off);
 		if (!last)
 			f &= (uint16_t)~(WIRE_TCP_PSH | WIRE_TCP_FIN);
 		if (!first)
 			f &= (uint16_t)~WIRE_TCP_CWR;
-		put_be16(sth + 12, (uint16_t)((get_be16(sth + 12) & ~0x01ffu) | f));
-		put_be16(sth + 16, gso_l4_csum(sip, sth, thl + n, 16));
+		wire_tcp_set_flags(sth, f);
+		wire_tcp_csum_fill(sth, thl + n, wire_ipv4_saddr(sip), wire_ipv4_daddr(sip));
 		s->dev = p->dev;
 		s->tstamp_ns = p->tstamp_ns;
 		s->mac = mac_len ? s->data : NULL;

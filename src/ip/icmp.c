@@ -380,7 +380,7 @@ static void icmp_reply(struct ips_stack *st, struct pkb *req, const uint8_t *hea
 		.head = head, .head_len = head_len,
 		.data = data, .data_len = data_len,
 		.saddr = saddr, .daddr = req_saddr,
-		.tos = iph[1], .mark = mark,
+		.tos = wire_ipv4_tos(iph), .mark = mark,
 		.opt_data = opt_data, .opt = &out,
 		.count_type = ICMP_ECHOREPLY,
 	};
@@ -433,10 +433,12 @@ void icmp_send(struct ips_stack *st, struct pkb *orig, int type, int code, uint3
 		return;
 	/* If we send an ICMP error to an ICMP error a mess would result. Unknown types
 	 * count as errors ("think about it"). */
-	if (icmp_type_is_error((unsigned int)type) && iph[9] == IPPROTO_ICMP) {
+	if (icmp_type_is_error((unsigned int)type) && wire_ipv4_proto(iph) == IPPROTO_ICMP) {
 		if (ihl > avail || avail - ihl < 1)
 			return;
-		if (iph[ihl] > ICMP_NR_TYPES || icmp_type_is_error(iph[ihl]))
+		uint8_t inner = wire_icmp_type(iph + ihl);
+
+		if (inner > ICMP_NR_TYPES || icmp_type_is_error(inner))
 			return;
 	}
 	/* The host-wide limit, unless the packet came in on loopback. */
@@ -456,8 +458,8 @@ void icmp_send(struct ips_stack *st, struct pkb *orig, int type, int code, uint3
 			saddr = ip4_select_addr_scope(in_dev, orig_saddr, FIB_SCOPE_LINK);
 	}
 	tos = icmp_type_is_error((unsigned int)type)
-		      ? (uint8_t)((iph[1] & IPTOS_TOS_MASK) | ICMP_TOS_INTERNETCONTROL)
-		      : iph[1];
+		      ? (uint8_t)((wire_ipv4_tos(iph) & IPTOS_TOS_MASK) | ICMP_TOS_INTERNETCONTROL)
+		      : wire_ipv4_tos(iph);
 	mark = icmp_reply_mark(st, orig);
 
 	memset(&out, 0, sizeof(out));

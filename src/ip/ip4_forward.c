@@ -78,7 +78,7 @@ void ip4_forward(struct ips_stack *st, struct pkb *pkb, const struct rt_result *
 		goto drop;
 	/* RFC 1812 5.3.1: the TTL must be decremented first; a packet that would leave
 	 * with TTL 0 dies here and its sender is told. */
-	if (iph[8] <= 1) {
+	if (wire_ipv4_ttl(iph) <= 1) {
 		MIB_INC(st, IpInHdrErrors);
 		icmp_send(st, pkb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
 		goto drop;
@@ -104,7 +104,7 @@ void ip4_forward(struct ips_stack *st, struct pkb *pkb, const struct rt_result *
 	if (rt->redirect && !cb->opt.srr)
 		ip4_send_redirect(st, pkb, rt);
 	if (st->sysctl.ip.ip_forward_update_priority)
-		pkb->priority = ip4_tos2priority(iph[1]);
+		pkb->priority = ip4_tos2priority(wire_ipv4_tos(iph));
 
 	/* ip_forward_finish() */
 	if (cb->opt.optlen)

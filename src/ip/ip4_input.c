@@ -217,11 +217,11 @@ void ip4_rcv(struct netdev *dev, struct pkb *pkb)
 	if (pkb->len < WIRE_IPV4_HLEN)
 		goto inhdr_error;
 	iph = pkb->data;
-	ihl = iph[0] & 0x0f;
-	if (ihl < 5 || (iph[0] >> 4) != 4)
+	ihl = wire_ipv4_hdr_len(iph) / 4;
+	if (ihl < 5 || wire_ipv4_version(iph) != 4)
 		goto inhdr_error;
 	/* IpExtInNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts: in ECN codepoint order. */
-	st->mib.v[MIB_IpExtInNoECTPkts + (iph[1] & 3)]++;
+	st->mib.v[MIB_IpExtInNoECTPkts + (wire_ipv4_tos(iph) & 3)]++;
 	if (pkb->len < ihl * 4)
 		goto inhdr_error;
 	/* RFC 1122 3.2.1.2: MUST silently discard any IP frame that fails the checksum. */
@@ -262,8 +262,8 @@ void ip4_link_failure(struct ips_stack *st, struct pkb *pkb)
 	/* ipv4_send_dest_unreach(): "Recompile ip options since IPCB may not be valid
 	 * anymore. Also check we have a reasonable ipv4 header." */
 	pkb->nh = iph;
-	if (iph < pkb->data || end - iph < WIRE_IPV4_HLEN || (iph[0] >> 4) != 4 ||
-	    (iph[0] & 0x0f) < 5)
+	if (iph < pkb->data || end - iph < WIRE_IPV4_HLEN || wire_ipv4_version(iph) != 4 ||
+	    wire_ipv4_hdr_len(iph) < WIRE_IPV4_HLEN)
 		goto out;
 	hl = wire_ipv4_hdr_len(iph);
 	memset(IP4_CB(pkb), 0, sizeof(struct ip4_cb));

@@ -380,10 +380,10 @@ static struct pkb *ip_frag_reasm(struct ipq *q, struct netdev *dev)
 	p->ip_summed = 0;
 	memcpy(p->cb, head->cb, sizeof(p->cb));
 	p->frag_max_size = q->max_df_size > q->max_size ? q->max_df_size : q->max_size;
-	put_be16(iph + 2, (uint16_t)len);
-	iph[1] |= ecn;
+	wire_ipv4_set_tot_len(iph, (uint16_t)len);
+	wire_ipv4_set_tos(iph, wire_ipv4_tos(iph) | ecn);
 	/* DF on the whole only when the largest fragment had DF (IPSKB_FRAG_PMTU). */
-	put_be16(iph + 6, q->max_df_size == q->max_size ? WIRE_IPV4_DF : 0);
+	wire_ipv4_set_frag(iph, 0, false, q->max_df_size == q->max_size);
 	wire_ipv4_fix_csum(iph);
 	MIB_INC(st, IpReasmOKs);
 	ipq_destroy(q);
@@ -459,7 +459,7 @@ static struct pkb *ip_frag_queue(struct ipq *q, struct pkb *pkb)
 		q->iif = dev->ifindex;
 	q->stamp_ns = pkb->tstamp_ns;
 	q->meat += f->len;
-	q->ecn |= (uint8_t)(1u << (iph[1] & 3));
+	q->ecn |= (uint8_t)(1u << (wire_ipv4_tos(iph) & 3));
 	frag_charge(q, (long)pkb_truesize(pkb));
 	if (offset == 0)
 		q->flags |= FRAG_FIRST_IN;
@@ -497,7 +497,8 @@ struct pkb *ip4_defrag(struct ips_stack *st, struct pkb *pkb)
 	iph = pkb->nh;
 	if (!st->icmp || !st->icmp->frag || pkb->data + pkb->len < iph + WIRE_IPV4_HLEN)
 		goto fail;
-	q = ip_find(st, get_in4(iph + 12), get_in4(iph + 16), get_be16(iph + 4), iph[9]);
+	q = ip_find(st, wire_ipv4_saddr(iph), wire_ipv4_daddr(iph), wire_ipv4_id(iph),
+		    wire_ipv4_proto(iph));
 	if (!q)
 		goto fail;
 	return ip_frag_queue(q, pkb);

@@ -222,12 +222,15 @@ void cmsg_put_ip(struct sock *sk, struct msghdr *msg, size_t *used, const uint8_
 		cmsg_put(msg, used, SOL_IP, IP_PKTINFO, &info, sizeof(info));
 	}
 	if (f & IP_CMSG_TTL) {
-		int ttl = nh[8];
+		int ttl = wire_ipv4_ttl(nh);
 
 		cmsg_put(msg, used, SOL_IP, IP_TTL, &ttl, sizeof(ttl));
 	}
-	if (f & IP_CMSG_TOS)
-		cmsg_put(msg, used, SOL_IP, IP_TOS, &nh[1], 1);
+	if (f & IP_CMSG_TOS) {
+		uint8_t tos = wire_ipv4_tos(nh);
+
+		cmsg_put(msg, used, SOL_IP, IP_TOS, &tos, 1);
+	}
 	if ((f & IP_CMSG_RECVOPTS) && hl > WIRE_IPV4_HLEN)
 		cmsg_put(msg, used, SOL_IP, IP_RECVOPTS, nh + WIRE_IPV4_HLEN, hl - WIRE_IPV4_HLEN);
 	if ((f & IP_CMSG_RETOPTS) && hl > WIRE_IPV4_HLEN) {

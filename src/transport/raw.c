@@ -63,8 +63,10 @@ static bool raw_icmp_filtered(struct sock *sk, const struct pkb *pkb)
 
 	if ((size_t)(pkb->data + pkb->len - th) < 1)
 		return true;
-	if (th[0] < 32)
-		return (sk->u.raw.icmp_filter >> th[0]) & 1;
+	uint8_t type = wire_icmp_type(th);
+
+	if (type < 32)
+		return (sk->u.raw.icmp_filter >> type) & 1;
 	return false;
 }
 
@@ -240,17 +242,17 @@ static long raw_send_hdrinc(struct sock *sk, const struct msghdr *msg, size_t le
 	}
 	pkb->nh = iph;
 	if (ihl >= WIRE_IPV4_HLEN) {
-		if (!get_in4(iph + 12))
-			put_in4(iph + 12, saddr);
-		put_be16(iph + 2, (uint16_t)len);
-		if (!get_be16(iph + 4))
-			put_be16(iph + 4, ip4_select_id(st, get_in4(iph + 12), get_in4(iph + 16),
-							 iph[9]));
-		put_be16(iph + 10, 0);
-		put_be16(iph + 10, wire_ipv4_csum(iph, ihl));
+		if (!wire_ipv4_saddr(iph))
+			wire_ipv4_set_saddr(iph, saddr);
+		wire_ipv4_set_tot_len(iph, (uint16_t)len);
+		if (!wire_ipv4_id(iph))
+			wire_ipv4_set_id(iph, ip4_select_id(st, wire_ipv4_saddr(iph), wire_ipv4_daddr(iph),
+							    wire_ipv4_proto(iph)));
+		/* the user's checksum field is overwritten, as raw_send_hdrinc() does */
+		wire_ipv4_fix_csum(iph);
 		pkb->th = iph + ihl;
-		if (iph[9] == IPPROTO_ICMP && len >= ihl + 8)
-			icmp_out_count(st, iph[ihl]);
+		if (wire_ipv4_proto(iph) == IPPROTO_ICMP && len >= ihl + 8)
+			icmp_out_count(st, wire_icmp_type(iph + ihl));
 	}
 	pkb->mark = sk->mark;
 	pkb->priority = (uint32_t)sk->priority;

@@ -313,7 +313,7 @@ static void udp_queue_rcv(struct sock *sk, struct pkb *pkb, bool lite, size_t co
 			return;
 		}
 	}
-	if (sk->minttl && pkb->nh[8] < sk->minttl) {
+	if (sk->minttl && wire_ipv4_ttl(pkb->nh) < sk->minttl) {
 		pkb_free(pkb);
 		return;
 	}

@@ -60,6 +60,11 @@ size_t wire_icmp_emit(uint8_t *p, const struct wire_icmp *h, const void *payload
  * written or a field was edited). */
 void wire_icmp_fix_csum(uint8_t *p, size_t len);
 
+static inline uint8_t wire_icmp_type(const uint8_t *p)
+{
+	return p[0];
+}
+
 /* Raw-byte access to the echo identifier (bytes 4-5, kept in network order, as the ping
  * socket's port) of a message holding at least 8 bytes. */
 static inline uint16_t wire_icmp_echo_id_be(const uint8_t *p)

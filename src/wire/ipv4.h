@@ -84,6 +84,42 @@ static inline uint8_t wire_ipv4_hdr_len(const uint8_t *p)
 	return (uint8_t)((p[0] & 0x0f) * 4);
 }
 
+static inline uint8_t wire_ipv4_version(const uint8_t *p)
+{
+	return (uint8_t)(p[0] >> 4);
+}
+
+static inline uint8_t wire_ipv4_tos(const uint8_t *p)
+{
+	return p[1];
+}
+
+static inline uint16_t wire_ipv4_tot_len(const uint8_t *p)
+{
+	return get_be16(p + 2);
+}
+
+static inline uint16_t wire_ipv4_id(const uint8_t *p)
+{
+	return get_be16(p + 4);
+}
+
+/* A fragment (MF set or a non-zero offset): it carries no whole transport header. */
+static inline bool wire_ipv4_is_fragment(const uint8_t *p)
+{
+	return (get_be16(p + 6) & (WIRE_IPV4_MF | WIRE_IPV4_OFFMASK)) != 0;
+}
+
+static inline uint8_t wire_ipv4_ttl(const uint8_t *p)
+{
+	return p[8];
+}
+
+static inline uint8_t wire_ipv4_proto(const uint8_t *p)
+{
+	return p[9];
+}
+
 /* Source and destination address, network order (as in_addr.s_addr). */
 static inline uint32_t wire_ipv4_saddr(const uint8_t *p)
 {

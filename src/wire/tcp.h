@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/wire.h"
+
 #define WIRE_TCP_HLEN		20
 #define WIRE_TCP_MAX_HLEN	60
 #define WIRE_TCP_MAX_OPTLEN	40
@@ -56,6 +58,34 @@ struct wire_tcp {
 
 /* Needs len >= 20, data offset >= 5 and doff <= len; else -EBADMSG (Linux tcp_v4_rcv()
  * drops "th->doff < sizeof(struct tcphdr) / 4" and a header longer than the segment). */
+/* Raw-byte access to fields of a TCP header already known to hold 20 bytes (segments
+ * built or cut in place: software GSO). */
+static inline size_t wire_tcp_hdr_len(const uint8_t *p)
+{
+	return (size_t)(p[12] >> 4) * 4;
+}
+
+static inline uint32_t wire_tcp_seq(const uint8_t *p)
+{
+	return get_be32(p + 4);
+}
+
+static inline void wire_tcp_set_seq(uint8_t *p, uint32_t seq)
+{
+	put_be32(p + 4, seq);
+}
+
+/* The nine flag bits (WIRE_TCP_FIN .. WIRE_TCP_AE). */
+static inline uint16_t wire_tcp_flags(const uint8_t *p)
+{
+	return (uint16_t)(get_be16(p + 12) & 0x01ff);
+}
+
+static inline void wire_tcp_set_flags(uint8_t *p, uint16_t flags)
+{
+	put_be16(p + 12, (uint16_t)((get_be16(p + 12) & ~0x01ffu) | (flags & 0x01ffu)));
+}
+
 int wire_tcp_parse(const uint8_t *p, size_t len, struct wire_tcp *out);
 /* Writes doff = 20 + opts_len rounded up to 4 bytes, csum as given (fill it afterwards
  * with wire_tcp_csum_fill() once the payload is in place). Returns the header length. */

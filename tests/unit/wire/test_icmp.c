@@ -147,4 +147,15 @@ TEST(echo_id_and_fix_csum_in_place)
 	CHECK_EQ(memcmp(p, orig + 60, len), 0);
 }
 
+TEST(type_getter)
+{
+	uint8_t b[128];
+	size_t n = unhex(CAP_ICMP_PORT_UNREACH, b);
+
+	ASSERT(n > 28);
+	CHECK_EQ(wire_icmp_type(b + 20), ICMP_DEST_UNREACH);
+	unhex(RR_REPLY, b);
+	CHECK_EQ(wire_icmp_type(b + 60), ICMP_ECHOREPLY);
+}
+
 TEST_MAIN

@@ -258,4 +258,27 @@ TEST(address_getters)
 	CHECK_EQ(wire_ipv4_saddr(b), htonl(0x7f000001));
 }
 
+TEST(field_getters_agree_with_parse)
+{
+	uint8_t b[128];
+	struct wire_ipv4 h;
+
+	unhex(RR_REQ, b);
+	ASSERT_EQ(wire_ipv4_parse(b, 76, &h), 0);
+	CHECK_EQ(wire_ipv4_version(b), 4);
+	CHECK_EQ(wire_ipv4_tos(b), h.tos);
+	CHECK_EQ(wire_ipv4_tot_len(b), h.tot_len);
+	CHECK_EQ(wire_ipv4_id(b), h.id);
+	CHECK_EQ(wire_ipv4_ttl(b), h.ttl);
+	CHECK_EQ(wire_ipv4_proto(b), h.proto);
+	CHECK(!wire_ipv4_is_fragment(b));	/* DF alone is not a fragment */
+	wire_ipv4_set_frag(b, 0, true, false);
+	CHECK(wire_ipv4_is_fragment(b));
+	wire_ipv4_set_frag(b, 1480, false, false);
+	CHECK(wire_ipv4_is_fragment(b));
+	wire_ipv4_set_frag(b, 0, false, true);
+	CHECK(!wire_ipv4_is_fragment(b));
+	CHECK(wire_ipv4_csum_ok(b, wire_ipv4_hdr_len(b)));
+}
+
 TEST_MAIN

@@ -317,4 +317,25 @@ TEST(md5_signature_slot)
 	CHECK(p.has_mss);
 }
 
+TEST(raw_field_access_agrees_with_parse)
+{
+	uint8_t b[128];
+	size_t n = unhex(CAP_TCP_DATA, b) - 20;
+	uint8_t *th = b + 20;
+	struct wire_tcp h;
+
+	ASSERT_EQ(wire_tcp_parse(th, n, &h), 0);
+	CHECK_EQ(wire_tcp_hdr_len(th), h.doff);
+	CHECK_EQ(wire_tcp_seq(th), h.seq);
+	CHECK_EQ(wire_tcp_flags(th), h.flags);
+	wire_tcp_set_seq(th, 0x01020304);
+	wire_tcp_set_flags(th, WIRE_TCP_ACK | WIRE_TCP_FIN | WIRE_TCP_CWR);
+	ASSERT_EQ(wire_tcp_parse(th, n, &h), 0);
+	CHECK_EQ(h.seq, 0x01020304);
+	CHECK_EQ(h.flags, WIRE_TCP_ACK | WIRE_TCP_FIN | WIRE_TCP_CWR);
+	/* the data offset shares the flags' 16 bits and is kept */
+	CHECK_EQ(wire_tcp_hdr_len(th), h.doff);
+	CHECK_EQ(h.doff >= WIRE_TCP_HLEN, 1);
+}
+
 TEST_MAIN
