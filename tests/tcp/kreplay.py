@@ -10,7 +10,7 @@ payload pattern, ECN/TOS, timing with a tolerance), and makes the socket calls w
 kernel's own sockets (nonblocking, as in the harness). Counters come from the
 namespace's /proc/net/{snmp,netstat}, tw_count from /proc/net/sockstat.
 
-    kreplay.py [-j N] [--tol MS] [--max-span S] [-k] [-v] script.pkt|dir ...  (root)
+    kreplay.py [-j N] [--tol MS] [--max-span S] [--retry N] [-k] [-v] script.pkt|dir ...  (root)
 
 -k keeps going after a difference (prints them all), -v prints every packet seen,
 --max-span skips scripts that run longer than S seconds of script time.
@@ -1045,13 +1045,16 @@ def skip_reason(path):
 
 def main():
     args = sys.argv[1:]
-    jobs, tol, verbose, one = 16, 12.0, False, False
+    jobs, tol, verbose, one, retries = 16, 12.0, False, False, 0
     max_span = None
     paths = []
     i = 0
     while i < len(args):
         if args[i] == "-j":
             jobs = int(args[i + 1])
+            i += 1
+        elif args[i] == "--retry":
+            retries = int(args[i + 1])
             i += 1
         elif args[i] == "--tol":
             tol = float(args[i + 1])
@@ -1115,6 +1118,29 @@ def main():
                                             stderr=subprocess.STDOUT), time.monotonic()))
         reap(jobs - 1)
     reap(0)
+    # A script that failed while many others ran beside it is run again alone: the
+    # kernel's timers fire late on a loaded machine (a packet 20 ms late fails the 12 ms
+    # tolerance). The expectations are the same; a real difference fails every time.
+    nretried = 0
+    for p in list(failed):
+        for k in range(retries):
+            cmd = ["unshare", "-n", sys.executable, os.path.abspath(__file__), "--one",
+                   "--tol", str(tol), p]
+            t = time.monotonic()
+            r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            if r.returncode == 0:
+                print("ok   %s (%.1f s, alone, after %d failed run%s)"
+                      % (p, time.monotonic() - t, k + 1, "s" if k else ""))
+                failed.remove(p)
+                nfail -= 1
+                npass += 1
+                nretried += 1
+                break
+            print("FAIL %s (alone, run %d)\n%s"
+                  % (p, k + 2, r.stdout.decode(errors="replace").rstrip()))
+        sys.stdout.flush()
+    if nretried:
+        print("kreplay: %d script(s) passed only when run alone (timing under load)" % nretried)
     print("kreplay: %d passed, %d failed, %d skipped" % (npass, nfail, nskip))
     sys.exit(1 if nfail else 0)
 
