@@ -371,10 +371,12 @@ void tcp_select_initial_window(struct tcp_sock *tp, int space, uint32_t mss, uin
 		space = (int)*clamp;
 	if (space > (int)mss)
 		space = (int)((uint32_t)space / mss * mss);
+	/* The whole space (a SYN's window field says at most 65535; the first scaled
+	 * window offers the rest), 32767 with tcp_workaround_signed_windows. */
 	if (s->tcp_workaround_signed_windows)
 		*rcv_wnd = (uint32_t)(space < 32767 ? space : 32767);
 	else
-		*rcv_wnd = (uint32_t)(space < 65535 ? space : 65535);
+		*rcv_wnd = (uint32_t)space;
 	*rcv_wscale = 0;
 	if (wscale_ok) {
 		/* Set window scaling on max possible window: ilog2(max(tcp_rmem[2],
@@ -450,40 +452,51 @@ void tcp_init_buffer_space(struct tcp_sock *tp)
 	tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
 }
 
-/* Linux tcp_rcv_space_adjust() (dynamic right-sizing): once per receiver RTT, grow the
- * receive buffer to twice what the application read in that RTT. */
-void tcp_rcv_space_adjust(struct tcp_sock *tp)
+/* Linux 6.18 tcp_rcvbuf_grow(): rcvq_space.space becomes newval (what the application
+ * read in the last receiver RTT); unless the buffer is locked (SO_RCVBUF) or
+ * tcp_moderate_rcvbuf is 0, the buffer grows to hold twice that (DRS is one RTT late),
+ * plus twice the growth over the previous RTT (the sender in slow start doubles its
+ * rate), plus what the out-of-order queue holds beyond rcv_nxt, in truesize units
+ * (tcp_space_from_win), up to tcp_rmem[2]; the window clamp follows. Never shrinks. */
+void tcp_rcvbuf_grow(struct tcp_sock *tp, uint32_t newval)
 {
 	struct ipv4_sysctl *s = &tp->st->sysctl.ip;
-	uint64_t now = tcp_now_us(tp->st);
-	uint32_t copied;
-	uint32_t rtt = tp->rcv_rtt_us >> 3;
+	uint32_t oldval = tp->rcvq_space.space, rcvwin, rcvbuf;
 
-	if (!rtt)
-		rtt = tp->srtt_us >> 3;
-	if (!rtt || now - tp->rcvq_space.time_us < rtt)
+	tp->rcvq_space.space = newval;
+	if (!s->tcp_moderate_rcvbuf || tp->rcvbuf_locked)
 		return;
-	copied = tp->copied_seq - tp->rcvq_space.seq;
-	if (copied <= tp->rcvq_space.space)
-		goto new_measure;
-	if (s->tcp_moderate_rcvbuf && !tp->rcvbuf_locked) {
-		uint64_t rcvwin = ((uint64_t)copied << 1) + 16 * tp->advmss;
-		uint64_t grow = rcvwin * (copied - tp->rcvq_space.space) / tp->rcvq_space.space;
-		uint64_t rcvbuf;
-
-		rcvwin += grow << 1;
-		rcvbuf = tcp_space_from_win(tp, rcvwin > UINT32_MAX ? UINT32_MAX : (uint32_t)rcvwin);
-		if (rcvbuf > (uint64_t)s->tcp_rmem[2])
-			rcvbuf = (uint64_t)s->tcp_rmem[2];
-		if (rcvbuf > tp->rcvbuf) {
-			tp->rcvbuf = (uint32_t)rcvbuf;
-			tp->window_clamp = tcp_win_from_space(tp, (int)rcvbuf);
-			if (tp->user_window_clamp && tp->window_clamp > tp->user_window_clamp)
-				tp->window_clamp = tp->user_window_clamp;
-		}
+	rcvwin = newval << 1;
+	if (oldval && newval > oldval)
+		rcvwin += (uint32_t)(((uint64_t)rcvwin * (newval - oldval) / oldval) << 1);
+	if (tp->ofoq.tail)
+		rcvwin += TCP_RCB(tp->ofoq.tail)->end_seq + TCP_RCB(tp->ofoq.tail)->fin - tp->rcv_nxt;
+	rcvbuf = tcp_space_from_win(tp, rcvwin);
+	if (rcvbuf > (uint32_t)s->tcp_rmem[2])
+		rcvbuf = (uint32_t)s->tcp_rmem[2];
+	if (rcvbuf > tp->rcvbuf) {
+		tp->rcvbuf = rcvbuf;
+		tp->window_clamp = tcp_win_from_space(tp, (int)rcvbuf);
+		if (tp->user_window_clamp && tp->window_clamp > tp->user_window_clamp)
+			tp->window_clamp = tp->user_window_clamp;
 	}
-	tp->rcvq_space.space = copied;
-new_measure:
+}
+
+/* Linux tcp_rcv_space_adjust() (dynamic right-sizing), after each chunk the application
+ * reads: once per receiver RTT (none without an estimate), what it read in that time,
+ * less what still waits in the receive queue, becomes the new rcvq_space.space when it
+ * is more than before, and the buffer grows with it (tcp_rcvbuf_grow). */
+void tcp_rcv_space_adjust(struct tcp_sock *tp)
+{
+	uint64_t now = tcp_now_us(tp->st);
+	int32_t copied;
+
+	if (!tp->rcv_rtt_us || now - tp->rcvq_space.time_us < (tp->rcv_rtt_us >> 3))
+		return;
+	copied = (int32_t)(tp->copied_seq - tp->rcvq_space.seq) -
+		 (int32_t)(tp->rcv_nxt - tp->copied_seq);
+	if (copied > (int32_t)tp->rcvq_space.space)
+		tcp_rcvbuf_grow(tp, (uint32_t)copied);
 	tp->rcvq_space.seq = tp->copied_seq;
 	tp->rcvq_space.time_us = now;
 }
@@ -1081,6 +1094,11 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 				voff = 0;
 			}
 		}
+		if (!peek && after(seq, tp->copied_seq)) {
+			/* Linux tcp_recvmsg_locked(): buffer tuning after each chunk copied */
+			tp->copied_seq = seq;
+			tcp_rcv_space_adjust(tp);
+		}
 		if (tp->urg_state && seq == tp->urg_data_seq)
 			break;
 		if (avail)
@@ -1107,10 +1125,9 @@ ssize_t tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 	while (tp->rcvq.head && !before(seq, TCP_RCB(tp->rcvq.head)->end_seq)) {
 		struct pkb *p = pkb_queue_pop(&tp->rcvq);
 
-		tp->rmem_alloc -= (uint32_t)pkb_truesize(p);
+		tp->rmem_alloc -= tcp_rmem_truesize(p);
 		pkb_free(p);
 	}
-	tcp_rcv_space_adjust(tp);
 	tcp_cleanup_rbuf(tp, (uint32_t)copied);
 	return (ssize_t)copied;
 }

@@ -171,39 +171,57 @@ static void tcp_measure_rcv_mss(struct tcp_sock *tp, const struct tcp_seg *seg, 
 	}
 }
 
-/* Receiver-side RTT (Linux tcp_rcv_rtt_measure / _ts), for receive buffer tuning. */
-static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample_us)
+/* Receiver-side RTT for receive buffer tuning (Linux 6.18 tcp_rcv_rtt_update): a lower
+ * sample is taken at once; a higher one is averaged in (1/8) only when it comes from a
+ * timestamp (win_dep 0) and the application has read everything, so that a slow reader
+ * does not inflate the estimate and with it the buffer. */
+static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample_us, bool win_dep)
 {
-	uint32_t m = sample_us ? sample_us : 1, n = tp->rcv_rtt_us;
+	uint32_t old = tp->rcv_rtt_us, m = sample_us << 3;
 
-	if (n) {
-		m -= (n >> 3);
-		n += m;
-	} else {
-		n = m << 3;
+	if (old == 0 || m < old) {
+		tp->rcv_rtt_us = m;
+		return;
 	}
-	tp->rcv_rtt_us = n;
+	if (win_dep || tp->rcv_nxt != tp->copied_seq)
+		return;
+	tp->rcv_rtt_us = old - (old >> 3) + sample_us;
 }
 
-static void tcp_rcv_rtt_measure(struct tcp_sock *tp, const struct tcp_seg *seg)
+/* Linux tcp_rcv_rtt_measure(): without timestamps, the time to receive one advertised
+ * window (an upper bound of the RTT, so only ever lowers the estimate). rcv_nxt is the
+ * value after this segment was queued, as in Linux (tcp_queue_rcv ran first). */
+static void tcp_rcv_rtt_measure(struct tcp_sock *tp, uint32_t rcv_nxt)
 {
 	uint64_t now = tcp_now_us(tp->st);
 
-	if (tp->saw_ts && tp->rcv_tsecr && tp->tstamp_ok) {
-		uint32_t delta = tcp_tsval(tp->st, tp->ts_off) - tp->rcv_tsecr;
+	if (tp->rcv_rtt_time_us) {
+		uint64_t delta;
 
-		if (delta < 0x7fffffff / 1000 && !after(seg->seq, tp->rcv_wup + tp->rcv_wnd))
-			tcp_rcv_rtt_update(tp, delta * 1000);
+		if (before(rcv_nxt, tp->rcv_rtt_seq))
+			return;
+		delta = now - tp->rcv_rtt_time_us;
+		tcp_rcv_rtt_update(tp, delta ? (uint32_t)delta : 1, true);
+	}
+	tp->rcv_rtt_seq = rcv_nxt + tp->rcv_wnd;
+	tp->rcv_rtt_time_us = now;
+}
+
+/* Linux tcp_rcv_rtt_measure_ts(), for a segment in ESTABLISHED before its data is
+ * queued: a full-sized segment echoing a timestamp not seen before gives a sample of
+ * now - TSecr (ms clock; 0 ms samples are ignored, Linux 6.16+). */
+static void tcp_rcv_rtt_measure_ts(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t delta;
+
+	if (!tp->saw_ts || tp->rcv_tsecr == tp->rcv_rtt_last_tsecr)
 		return;
-	}
-	if (tp->rcv_rtt_time_us && before(tp->rcv_rtt_seq, tp->rcv_nxt)) {
-		tcp_rcv_rtt_update(tp, (uint32_t)(now - tp->rcv_rtt_time_us));
-		tp->rcv_rtt_time_us = 0;
-	}
-	if (!tp->rcv_rtt_time_us) {
-		tp->rcv_rtt_seq = tp->rcv_nxt + tp->rcv_wnd;
-		tp->rcv_rtt_time_us = now;
-	}
+	tp->rcv_rtt_last_tsecr = tp->rcv_tsecr;
+	if (seg->end_seq - seg->seq < tp->ack.rcv_mss)
+		return;
+	delta = tcp_tsval(tp->st, tp->ts_off) - tp->rcv_tsecr;
+	if (delta && delta < INT32_MAX / 1000)
+		tcp_rcv_rtt_update(tp, delta * 1000, false);
 }
 
 /* Linux __tcp_grow_window(): a segment with more overhead than the ratio allows still
@@ -254,7 +272,7 @@ static void tcp_event_data_recv(struct tcp_sock *tp, const struct tcp_seg *seg, 
 
 	tp->ack.pending |= ICSK_ACK_SCHED;
 	tcp_measure_rcv_mss(tp, seg, truesize);
-	tcp_rcv_rtt_measure(tp, seg);
+	tcp_rcv_rtt_measure(tp, seg->end_seq);
 	if (!tp->ack.ato_ms) {
 		tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
 		tp->ack.ato_ms = TCP_ATO_MIN_MS;
@@ -326,7 +344,7 @@ static void tcp_queue_rcv(struct tcp_sock *tp, struct pkb *p, uint32_t seq, uint
 	cb->seq = seq;
 	cb->end_seq = dend;
 	if (dend != seq) {
-		tp->rmem_alloc += (uint32_t)pkb_truesize(p);
+		tp->rmem_alloc += tcp_rmem_truesize(p);
 		pkb_queue_push(&tp->rcvq, p);
 		tp->bytes_received += dend - (before(seq, tp->rcv_nxt) ? tp->rcv_nxt : seq);
 	} else {
@@ -347,7 +365,7 @@ static void tcp_ofo_queue(struct tcp_sock *tp)
 		if (after(cb->seq, tp->rcv_nxt))
 			break;
 		p = pkb_queue_pop(&tp->ofoq);
-		tp->rmem_alloc -= (uint32_t)pkb_truesize(p);
+		tp->rmem_alloc -= tcp_rmem_truesize(p);
 		if (!after(end, tp->rcv_nxt)) {
 			tcp_dsack_extend(tp, cb->seq, end);
 			pkb_free(p);
@@ -374,7 +392,7 @@ static void tcp_data_queue_ofo(struct tcp_sock *tp, struct pkb *p, uint32_t seq,
 	tp->ack.pending |= ICSK_ACK_SCHED;
 	tp->rcv_ooopack++;
 	MIB_INC(tp->st, TcpExtTCPOFOQueue);
-	if (tp->rmem_alloc + pkb_truesize(p) > tp->rcvbuf) {
+	if (tp->rmem_alloc + tcp_rmem_truesize(p) > tp->rcvbuf) {
 		MIB_INC(tp->st, TcpExtTCPOFODrop);
 		pkb_free(p);
 		return;
@@ -394,7 +412,7 @@ static void tcp_data_queue_ofo(struct tcp_sock *tp, struct pkb *p, uint32_t seq,
 			tcp_dsack_set(tp, seq, end);
 			pkb_free(p);
 			tcp_sack_new_ofo(tp, seq, end);
-			return;
+			goto grow;
 		}
 	}
 	/* drop later segments the new one fully covers */
@@ -414,7 +432,7 @@ static void tcp_data_queue_ofo(struct tcp_sock *tp, struct pkb *p, uint32_t seq,
 			tp->ofoq.tail = n->prev;
 		tp->ofoq.len--;
 		tp->ofoq.bytes -= n->len;
-		tp->rmem_alloc -= (uint32_t)pkb_truesize(n);
+		tp->rmem_alloc -= tcp_rmem_truesize(n);
 		pkb_free(n);
 	}
 	/* link after pos */
@@ -430,9 +448,14 @@ static void tcp_data_queue_ofo(struct tcp_sock *tp, struct pkb *p, uint32_t seq,
 		tp->ofoq.head = p;
 	tp->ofoq.len++;
 	tp->ofoq.bytes += p->len;
-	tp->rmem_alloc += (uint32_t)pkb_truesize(p);
+	tp->rmem_alloc += tcp_rmem_truesize(p);
 	if (tp->sack_ok)
 		tcp_sack_new_ofo(tp, seq, end);
+grow:
+	/* Linux 6.16+: room for what the out-of-order queue holds beyond rcv_nxt, not for
+	 * a socket not yet accepted or already closed (no sk_socket) */
+	if (!tp->is_child && !tp->orphan)
+		tcp_rcvbuf_grow(tp, tp->rcvq_space.space);
 }
 
 /* Linux tcp_data_queue(). Consumes seg->pkb (sets it NULL). */
@@ -475,7 +498,7 @@ static void tcp_data_queue(struct tcp_sock *tp, struct tcp_seg *seg)
 			goto out_of_window;
 		}
 queue_and_out:
-		if (seg->len && tp->rmem_alloc + pkb_truesize(p) > tp->rcvbuf + tp->rcvbuf / 2 &&
+		if (seg->len && tp->rmem_alloc + tcp_rmem_truesize(p) > tp->rcvbuf + tp->rcvbuf / 2 &&
 		    tp->rcvq.len) {
 			/* tcp_try_rmem_schedule() failed: ask for an ACK now, drop */
 			tp->ack.pending |= ICSK_ACK_NOW | ICSK_ACK_SCHED;
@@ -484,7 +507,7 @@ queue_and_out:
 			return;
 		}
 		{
-			uint32_t truesize = (uint32_t)pkb_truesize(p);
+			uint32_t truesize = tcp_rmem_truesize(p);
 
 			tcp_queue_rcv(tp, p, seq, dend);
 			if (seg->len)
@@ -926,6 +949,9 @@ int tcp_rcv_state_process(struct tcp_sock *tp, struct tcp_seg *seg)
 		}
 		break;
 	}
+	/* Linux tcp_rcv_established() step 5: the receiver's RTT sample from the echo */
+	if (tp->state == TCP_ESTABLISHED)
+		tcp_rcv_rtt_measure_ts(tp, seg);
 	/* sixth: URG */
 	tcp_urg(tp, seg);
 	/* seventh: the segment text */

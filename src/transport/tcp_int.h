@@ -335,6 +335,7 @@ struct tcp_sock {
 	uint32_t rcv_rtt_us;		/* receiver RTT estimate (<<3) */
 	uint32_t rcv_rtt_seq;
 	uint64_t rcv_rtt_time_us;
+	uint32_t rcv_rtt_last_tsecr;	/* one TS sample per echoed value */
 
 	/* delayed ACK (inet_connection_sock.icsk_ack) */
 	struct {
@@ -468,7 +469,18 @@ void tcp_finish_connect(struct tcp_sock *tp);
 void tcp_init_transfer(struct tcp_sock *tp);
 void tcp_fin_received(struct tcp_sock *tp);
 void tcp_rcv_space_adjust(struct tcp_sock *tp);
+void tcp_rcvbuf_grow(struct tcp_sock *tp, uint32_t newval);
 int tcp_ts_now(const struct tcp_sock *tp);
+/* What a received packet costs the receive buffer, in Linux's units: its data buffer
+ * plus an sk_buff (SKB_DATA_ALIGN(sizeof(struct sk_buff)) = 256 on x86-64), so that a
+ * full-sized segment in a 2 KB buffer costs 2304 as a kernel skb from a kmalloc-2048
+ * head (TUN, most NIC drivers) and tcp_rmem, SO_RCVBUF and the scaling ratio
+ * (payload/truesize) come out as Linux's. */
+#define TCP_SKB_OVERHEAD 256u
+static inline uint32_t tcp_rmem_truesize(const struct pkb *p)
+{
+	return (uint32_t)p->size + TCP_SKB_OVERHEAD;
+}
 static inline uint32_t tcp_now_ms(const struct ips_stack *st) { return (uint32_t)stack_now_ms(st); }
 static inline uint64_t tcp_now_us(const struct ips_stack *st) { return stack_now_ns(st) / 1000; }
 static inline uint32_t tcp_tsval(const struct ips_stack *st, uint32_t off)

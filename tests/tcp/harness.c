@@ -44,6 +44,7 @@ struct hpeer {
 	uint32_t local_isn;
 	uint32_t remote_isn;
 	uint32_t last_tsval;		/* last TS val the stack sent */
+	uint32_t last_ecr;		/* TS ecr of the last segment injected ("ecr =") */
 	uint8_t last_out[128];		/* last data/SYN segment sent (for ICMP quotes) */
 	size_t last_out_len;
 	bool picked;			/* scratch: matched by the current ranged '>' line */
@@ -350,7 +351,7 @@ static int parse_u32(const char *s, uint32_t *v)
 
 /* Parse "<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>" (the text inside < >) into
  * bytes (inbound) */
-static int build_opts(struct harness *h, const struct hpeer *c, const char *spec, uint8_t *o,
+static int build_opts(struct harness *h, struct hpeer *c, const char *spec, uint8_t *o,
 		      size_t *olen)
 {
 	char buf[512], *save = NULL, *item;
@@ -394,8 +395,11 @@ static int build_opts(struct harness *h, const struct hpeer *c, const char *spec
 			next_word(&t, w2, sizeof(w2));
 			if (!strcmp(w2, "*"))
 				b = c->last_tsval;
+			else if (!strcmp(w2, "="))
+				b = c->last_ecr;	/* a burst echoing one old timestamp */
 			else
 				parse_u32(w2, &b);
+			c->last_ecr = b;
 			o[n++] = 8;
 			o[n++] = 10;
 			put_be32(o + n, a);
@@ -542,7 +546,7 @@ static void peer_ports(struct harness *h, const struct hpeer *c, uint16_t *sport
 	}
 }
 
-static int inject_tcp(struct harness *h, const struct hpeer *c, const struct pspec *p)
+static int inject_tcp(struct harness *h, struct hpeer *c, const struct pspec *p)
 {
 	uint8_t b[H_MAXPKT];
 	uint8_t opts[48];

@@ -212,6 +212,7 @@ class Peer:
         self.local_isn_known = False
         self.remote_isn = REMOTE_ISN
         self.last_tsval = 0
+        self.last_ecr = 0
         self.last_out = b""
 
 
@@ -417,7 +418,8 @@ class Runner:
             elif k == "sackOK":
                 o += b"\4\2"
             elif k == "TS":
-                ecr = c.last_tsval if w[4] == "*" else int(w[4])
+                ecr = c.last_tsval if w[4] == "*" else c.last_ecr if w[4] == "=" else int(w[4])
+                c.last_ecr = ecr
                 o += struct.pack("!BBII", 8, 10, int(w[2]), ecr)
             elif k == "sack":
                 bl = b""
