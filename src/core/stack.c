@@ -242,13 +242,15 @@ IPS_API int ips_stack_poll(ips_stack *st, int timeout_ms)
 	struct pollfd pfd[POLL_MAX_DEVS + 1];
 	struct netdev *pdev[POLL_MAX_DEVS + 1];
 	int n = 0, wait_ms;
-	uint64_t next, now;
+	uint64_t next, now = 0;
+	bool polled;
 
 	if (st->mode == IPS_MODE_SIMULATED)
 		return -EINVAL;
 	stack_lock(st);
 	next = stack_process(st);
-	now = stack_now_ns(st);
+	if (timeout_ms != 0)
+		now = stack_now_ns(st);	/* a clock read only for a poll that may sleep */
 	pfd[n].fd = st->wake_fd;
 	pfd[n].events = POLLIN;
 	pdev[n++] = NULL;
@@ -262,16 +264,17 @@ IPS_API int ips_stack_poll(ips_stack *st, int timeout_ms)
 		pdev[n++] = d;
 	}
 	wait_ms = timeout_ms;
-	if (next != TIMER_NONE) {
+	if (next != TIMER_NONE && wait_ms != 0) {
 		uint64_t until = next > now ? (next - now + NS_PER_MS - 1) / NS_PER_MS : 0;
 
 		if (wait_ms < 0 || until < (uint64_t)wait_ms)
 			wait_ms = (int)(until > 60000 ? 60000 : until);
 	}
 	/* Published under the lock: a timer armed by another thread from here on is
-	 * compared with it in stack_unlock(). */
-	atomic_store(&st->poll_deadline_ns,
-		     wait_ms < 0 ? UINT64_MAX : now + (uint64_t)wait_ms * NS_PER_MS);
+	 * compared with it in stack_unlock(). A poll that does not sleep needs no poke. */
+	atomic_store(&st->poll_deadline_ns, wait_ms < 0    ? UINT64_MAX
+					    : wait_ms == 0 ? 0
+							   : now + (uint64_t)wait_ms * NS_PER_MS);
 	atomic_fetch_add(&st->pollers, 1);
 	pthread_mutex_unlock(&st->lock);	/* not stack_unlock(): we are the poller */
 
@@ -279,7 +282,8 @@ IPS_API int ips_stack_poll(ips_stack *st, int timeout_ms)
 
 	if (atomic_load(&st->kicked))
 		wait_ms = 0;	/* input came while we were unlocked: do not sleep */
-	if (wait_ms == 0 && n == 1) {
+	polled = !(wait_ms == 0 && n == 1);
+	if (!polled) {
 		/* Nothing to sleep for and no device descriptor to look at: skip the system
 		 * call. An ips_stack_wake() left in wake_fd is read by the next poll that
 		 * does sleep (at worst one early return). */
@@ -304,9 +308,13 @@ IPS_API int ips_stack_poll(ips_stack *st, int timeout_ms)
 			}
 		}
 	}
-	stack_lock(st);
-	stack_process(st);
-	stack_unlock(st);
+	/* Without a system call only input kicked in meanwhile is new (a timer due in
+	 * those nanoseconds waits for the next call, as it would a moment later). */
+	if (polled || atomic_load(&st->kicked)) {
+		stack_lock(st);
+		stack_process(st);
+		stack_unlock(st);
+	}
 	return rc < 0 ? 0 : rc;
 }
 
