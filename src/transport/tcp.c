@@ -401,18 +401,47 @@ void tcp_select_initial_window(struct tcp_sock *tp, int space, uint32_t mss, uin
 		*clamp = 65535u << *rcv_wscale;
 }
 
-/* Linux tcp_sndbuf_expand(): room for two windows of full segments. */
+/* Send buffer accounting in Linux's units. SO_SNDBUF bounds sk_wmem_queued, the
+ * truesize of the skbs in the write and retransmit queues: each holds up to a size
+ * goal of payload plus TCP_SKB_SND_OVERHEAD (an fclone sk_buff with a MAX_TCP_HEADER
+ * head from the small-head cache: 832 on x86-64). The ring holds payload only, so
+ * ipstack charges the ring's bytes as skbs of one MSS (Linux on a device without TSO,
+ * as the script harness's and kreplay's TUN). */
+#define TCP_SKB_SND_OVERHEAD 832u
+#define TCP_MAX_TCP_HEADER 192u		/* L1_CACHE_ALIGN(128 + MAX_HEADER), 6.18 here */
+#define TCP_SHINFO_SIZE 320u		/* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
+
+static uint32_t tcp_size_goal(const struct tcp_sock *tp)
+{
+	return tp->mss_cache ? tp->mss_cache : TCP_MSS_DEFAULT;
+}
+
+/* sk_wmem_queued of the ring's bytes */
+static uint64_t tcp_wmem_queued(const struct tcp_sock *tp)
+{
+	uint32_t used = tp->write_seq - tp->sbuf_seq, goal = tcp_size_goal(tp);
+
+	return used + (uint64_t)((used + goal - 1) / goal) * TCP_SKB_SND_OVERHEAD;
+}
+
+/* Linux tcp_sndbuf_expand(): room for two congestion windows (cwnd, at least IW10 and
+ * reordering + 1) of full-sized non-GSO skbs, each a power-of-two head of MSS + headers
+ * plus its sk_buff (2304 for an MSS up to 1536), within tcp_wmem[2]; only grows. */
 void tcp_sndbuf_expand(struct tcp_sock *tp)
 {
 	struct ipv4_sysctl *s = &tp->st->sysctl.ip;
 	uint32_t nr = tp->snd_cwnd > TCP_INIT_CWND ? tp->snd_cwnd : TCP_INIT_CWND;
-	uint64_t want;
+	uint32_t mss = tp->mss_clamp > tp->mss_cache ? tp->mss_clamp : tp->mss_cache;
+	uint64_t per_mss = 1, want;
 
 	if (tp->sndbuf_locked)
 		return;
 	if (nr < tp->reordering + 1)
 		nr = tp->reordering + 1;
-	want = (uint64_t)nr * (tp->mss_cache ? tp->mss_cache : 1460) * 2;
+	while (per_mss < (uint64_t)mss + TCP_MAX_TCP_HEADER + TCP_SHINFO_SIZE)
+		per_mss <<= 1;
+	per_mss += TCP_SKB_OVERHEAD;
+	want = 2 * nr * per_mss;
 	if (want > (uint64_t)s->tcp_wmem[2])
 		want = (uint64_t)s->tcp_wmem[2];
 	if (want > tp->sndbuf)
@@ -508,11 +537,20 @@ static uint32_t tcp_ring_used(const struct tcp_sock *tp)
 	return tp->write_seq - tp->sbuf_seq;
 }
 
+/* Payload bytes a write may still queue, as tcp_sendmsg_locked(): the unsent tail skb
+ * fills up to the size goal, and a new skb starts only while sk_wmem_queued is below
+ * SO_SNDBUF (so the last one may overshoot it). */
 uint32_t tcp_ring_free(const struct tcp_sock *tp)
 {
-	uint32_t used = tcp_ring_used(tp);
+	uint32_t used = tcp_ring_used(tp), goal = tcp_size_goal(tp), tail = 0;
+	uint64_t queued = tcp_wmem_queued(tp), skbs;
 
-	return used >= tp->sndbuf ? 0 : tp->sndbuf - used;
+	if (used % goal && after(tp->write_seq, tp->snd_nxt))
+		tail = goal - used % goal;
+	if (queued >= tp->sndbuf)
+		return tail;
+	skbs = (tp->sndbuf - queued + goal + TCP_SKB_SND_OVERHEAD - 1) / (goal + TCP_SKB_SND_OVERHEAD);
+	return (uint32_t)(tail + skbs * goal > UINT32_MAX / 2 ? UINT32_MAX / 2 : tail + skbs * goal);
 }
 
 static int tcp_ring_reserve(struct tcp_sock *tp, uint32_t need)
@@ -923,12 +961,14 @@ static bool tcp_stream_memory_free(const struct tcp_sock *tp)
 	return notsent < lowat;
 }
 
-/* sk_stream_is_writeable(): free space at least a third of the buffer. */
-static bool tcp_is_writeable(const struct tcp_sock *tp)
+/* sk_stream_is_writeable(): free space (in truesize units) at least a third of the
+ * buffer. */
+bool tcp_is_writeable(const struct tcp_sock *tp)
 {
-	uint32_t used = tcp_ring_used(tp);
+	uint64_t queued = tcp_wmem_queued(tp);
 
-	return tp->sndbuf > used && tp->sndbuf - used >= used / 2 && tcp_stream_memory_free(tp);
+	return tp->sndbuf > queued && tp->sndbuf - queued >= queued / 2 &&
+	       tcp_stream_memory_free(tp);
 }
 
 static int tcp_take_error(struct tcp_sock *tp)
@@ -968,8 +1008,10 @@ ssize_t tcp_sendmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, in
 			uint32_t room = tcp_ring_free(tp);
 			uint32_t n;
 
-			if (!room)
+			if (!room) {
+				tp->nospace = true;	/* SOCK_NOSPACE: wait_for_space */
 				goto out;
+			}
 			n = left < room ? (uint32_t)left : room;
 			if (tcp_ring_reserve(tp, n) < 0)
 				goto out;
@@ -1154,6 +1196,8 @@ unsigned tcp_poll(struct tcp_sock *tp)
 		if (!(tp->shutdown & SEND_SHUTDOWN)) {
 			if (tcp_is_writeable(tp))
 				mask |= POLLOUT | POLLWRNORM;
+			else
+				tp->nospace = true;	/* tcp_poll sets SOCK_NOSPACE */
 		} else {
 			mask |= POLLOUT | POLLWRNORM;
 		}

@@ -312,6 +312,7 @@ struct tcp_sock {
 	uint32_t sbuf_seq;		/* seq of the oldest byte in the ring */
 	uint32_t sndbuf;		/* SO_SNDBUF (doubled as Linux) */
 	bool sndbuf_locked, rcvbuf_locked;
+	bool nospace;			/* the writer found the buffer full (SOCK_NOSPACE) */
 	struct tcp_txrec *rtx_head, *rtx_tail;	/* sequence order */
 	struct tcp_txrec *ts_head, *ts_tail;	/* transmit-time order */
 	struct tcp_txrec *sack_hint;
@@ -459,6 +460,7 @@ void tcp_hold(struct tcp_sock *tp);
 void tcp_release(struct tcp_sock *tp);	/* frees a zombie */
 void tcp_sndbuf_expand(struct tcp_sock *tp);
 uint32_t tcp_ring_free(const struct tcp_sock *tp);
+bool tcp_is_writeable(const struct tcp_sock *tp);
 void tcp_ring_consume(struct tcp_sock *tp, uint32_t upto_seq);
 void tcp_ring_copy(const struct tcp_sock *tp, uint32_t seq, uint8_t *dst, uint32_t len);
 int tcp_route(struct tcp_sock *tp, uint32_t *mtu);

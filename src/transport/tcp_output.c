@@ -1032,10 +1032,20 @@ void tcp_data_snd_check(struct tcp_sock *tp)
 	tcp_check_space(tp);
 }
 
-/* Linux tcp_check_space()/tcp_new_space(): wake a writer when room opened. */
+/* Linux tcp_check_space()/tcp_new_space(): once the writer found the buffer full
+ * (SOCK_NOSPACE), each ACK that makes room grows SO_SNDBUF with cwnd
+ * (tcp_should_expand_sndbuf: not when locked or when cwnd is full) until the socket is
+ * writeable again; a writer that never fills the buffer never grows it. */
 void tcp_check_space(struct tcp_sock *tp)
 {
-	tcp_sndbuf_expand(tp);
+	if (tp->nospace) {
+		if (!tp->sndbuf_locked && tcp_packets_in_flight(tp) < tp->snd_cwnd) {
+			tcp_sndbuf_expand(tp);
+			tp->snd_cwnd_stamp_ms = stack_now_ms(tp->st);
+		}
+		if (tcp_is_writeable(tp))
+			tp->nospace = false;
+	}
 	if (tcp_ring_free(tp) >= (tp->write_seq - tp->sbuf_seq) / 2)
 		tcp_sock_wake(tp);
 }
