@@ -1060,8 +1060,10 @@ void tcp_send_fin(struct tcp_sock *tp)
 		tcp_check_probe_timer(tp);
 }
 
-/* Retransmit one record (Linux __tcp_retransmit_skb). */
-int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
+/* Retransmit one record. counted: Linux tcp_retransmit_skb() (retrans_out, the
+ * retransmission stamp, undo_retrans); a loss probe calls __tcp_retransmit_skb() alone,
+ * so it counts only in total_retrans and marks the record EVER_RETRANS (no RTT sample). */
+static int tcp_retransmit_rec_x(struct tcp_sock *tp, struct tcp_txrec *r, bool counted)
 {
 	uint32_t mss = tcp_current_mss(tp);
 	uint32_t dlen;
@@ -1094,7 +1096,7 @@ int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
 	 * keeps the one tcp_connect() gave it even when that is 0 ms (a simulated world's
 	 * first instant: Linux's clocks never read 0), or a SYN-ACK echoing the first SYN
 	 * would fail the SYN_SENT check */
-	if (!tp->retrans_stamp_ms && tp->state != TCP_SYN_SENT)
+	if (counted && !tp->retrans_stamp_ms && tp->state != TCP_SYN_SENT)
 		tp->retrans_stamp_ms = stack_now_ms(tp->st) ? stack_now_ms(tp->st) : 1;
 	r->xmit_us = tcp_now_us(tp->st);
 	tcp_rtx_tsorted_touch(tp, r);
@@ -1108,21 +1110,30 @@ int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
 		 * __tcp_retransmit_skb / tcp_retransmit_skb); the callers stop */
 		MIB_INC(tp->st, TcpExtTCPRetransFail);
 		r->flags |= TXR_EVER_RETRANS;
+		if (!counted)
+			return err;
 		if (tp->undo_retrans < 0)
 			tp->undo_retrans = 0;
 		tp->undo_retrans += r->pcount;
 		return err;
 	}
+	r->flags |= TXR_EVER_RETRANS;
+	if (!counted)
+		return err;
 	if (!(r->flags & TXR_RETRANS)) {
 		r->flags |= TXR_RETRANS;
 		tp->retrans_out += r->pcount;
 	}
-	r->flags |= TXR_EVER_RETRANS;
 	/* Linux tcp_retransmit_skb(): counted for D-SACK undo (tcp_try_undo_dsack) */
 	if (tp->undo_retrans < 0)
 		tp->undo_retrans = 0;
 	tp->undo_retrans += r->pcount;
 	return err;
+}
+
+int tcp_retransmit_rec(struct tcp_sock *tp, struct tcp_txrec *r)
+{
+	return tcp_retransmit_rec_x(tp, r, true);
 }
 
 /* Linux tcp_xmit_retransmit_queue(): resend lost segments as PRR/cwnd allows. */
@@ -1209,7 +1220,7 @@ void tcp_send_loss_probe(struct tcp_sock *tp)
 			    ?: r;
 	if (r->flags & TXR_SACKED)
 		goto rearm;
-	if (tcp_retransmit_rec(tp, r) < 0)
+	if (tcp_retransmit_rec_x(tp, r, false) < 0)
 		goto rearm;
 	tp->tlp_retrans = true;
 probe_sent:
