@@ -704,9 +704,12 @@ static void tcp_process_tlp_ack(struct tcp_sock *tp, uint32_t ack, int flag)
 	} else if (flag & FLAG_DSACKING_ACK) {
 		tp->tlp_high_seq = 0;	/* the probe was a duplicate: no loss */
 	} else if (after(ack, tp->tlp_high_seq)) {
-		/* the probe repaired a loss: reduce once (tcp_enter_cwr) */
-		tp->tlp_high_seq = 0;
-		tcp_enter_cwr(tp);
+		/* the probe repaired a loss: reduce once and at once, then Open again
+		 * (Linux: CWR entered and ended here, tcp_try_keep_open) */
+		tcp_init_cwnd_reduction(tp);
+		tcp_set_ca_state(tp, TCP_CA_CWR);
+		tcp_end_cwnd_reduction(tp);
+		tcp_try_keep_open(tp);
 		MIB_INC(tp->st, TcpExtTCPLossProbeRecovery);
 	} else if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DATA_SACKED))) {
 		tp->tlp_high_seq = 0;
