@@ -86,6 +86,8 @@ struct netdev {
 	uint64_t rx_packets, rx_bytes, rx_dropped;
 	uint64_t tx_packets, tx_bytes, tx_dropped;
 	uint64_t rx_otherhost_dropped;	/* unicast to another MAC, dropped before IP */
+	uint64_t rx_frame_errors;	/* a driver could not make sense of the frame (a TAP's
+					 * virtio_net_hdr refused: virtio_net's rx_frame_errors) */
 };
 
 /* Create and register a device: assigns the ifindex, registers its sysctls (copying
