@@ -9,7 +9,7 @@
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_WIRE_NAMES  := eth arp ipv4 icmp igmp udp tcp
+FUZZ_WIRE_NAMES  := eth arp ipv4 icmp igmp udp tcp vnet
 FUZZ_STACK_NAMES := stack_eth stack_ip stack_arp
 FUZZ_NAMES   ?= $(FUZZ_WIRE_NAMES) $(FUZZ_STACK_NAMES)
 FUZZ_BINS    := $(FUZZ_WIRE_NAMES:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_STACK_NAMES:%=$(FUZZ_DIR)/fuzz_%)
