@@ -50,6 +50,7 @@ struct host_opts {
 	const char *serves[MAX_LIST];	/* --serve NAME (tools/serve.c) */
 	int nserves;
 	int driven;
+	int no_offload;
 };
 
 static void host_usage(FILE *f)
@@ -75,6 +76,10 @@ static void host_usage(FILE *f)
 		"                         echo (UDP and TCP port 7, RFC 862), discard (UDP and\n"
 		"                         TCP port 9, RFC 863), http=DIR (static HTTP/1.1 on TCP\n"
 		"                         port 80: GET, HEAD, keep-alive)\n"
+		"    --no-offload         no segmentation or checksum offload on any device (as\n"
+		"                         `ethtool -K DEV tso off tx off rx off`): by default a TAP/TUN\n"
+		"                         exchanges 64 KB TCP super-packets and unfilled checksums\n"
+		"                         with the kernel (IFF_VNET_HDR), here every frame is whole\n"
 		"    --driven             run the stack from this thread (default: its own thread)\n"
 		"Runs until SIGINT or SIGTERM, then exits 0 after flushing its pcap files.\n"
 		"Example (a router):\n"
@@ -114,6 +119,10 @@ static int host_parse(int argc, char **argv, struct host_opts *o)
 		}
 		if (!strcmp(argv[i], "--driven")) {
 			o->driven = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--no-offload")) {
+			o->no_offload = 1;
 			continue;
 		}
 #define OPT(name) ((r = cli_opt(CMD, argc, argv, &i, name, &v)) != 0)
@@ -397,6 +406,10 @@ static int setup_devices(ips_stack *st, struct host_opts *o, struct strbuf *read
 
 		rc = d->kind == DEV_TAP ? ips_tap_attach(st, d->ifname)
 					: ips_tun_attach(st, d->ifname);
+		if (rc >= 0 && o->no_offload) {
+			what = "turn offloads off";
+			rc = ips_dev_set_offload(st, d->ifname, 0);
+		}
 		if (rc >= 0 && d->mtu) {
 			what = "set mtu";
 			rc = ips_dev_set_mtu(st, d->ifname, d->mtu);

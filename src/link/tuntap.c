@@ -306,6 +306,8 @@ static int tuntap_set_features(struct netdev *dev, unsigned features)
 	struct tuntap *t = dev->priv;
 	unsigned long f = 0;
 
+	if (!t->vnet)
+		return 0;	/* hw_features 0: features can only be 0 */
 	if (features & NETIF_F_HW_CSUM)
 		f |= TUN_F_CSUM;
 	if (features & NETIF_F_TSO)
