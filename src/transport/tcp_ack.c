@@ -403,7 +403,9 @@ static void tcp_identify_packet_loss(struct tcp_sock *tp, int *flag)
 		return;
 	if (!tp->sack_ok) {
 		tcp_newreno_mark_head_lost(tp);
-	} else if (tp->st->sysctl.ip.tcp_recovery & 1) {
+	} else {
+		/* RACK always (Linux 6.18 ignores tcp_recovery's RACK_LOSS_DETECTION bit:
+		 * there is no duplicate-ACK-count fallback for SACK connections any more) */
 		uint32_t prior_retrans = tp->retrans_out;
 
 		tcp_rack_mark_lost(tp);
@@ -414,11 +416,7 @@ static void tcp_identify_packet_loss(struct tcp_sock *tp, int *flag)
 
 static bool tcp_time_to_recover(const struct tcp_sock *tp)
 {
-	if (tp->lost_out)
-		return true;
-	if (!(tp->st->sysctl.ip.tcp_recovery & 1) && tp->sacked_out + 1 > tp->reordering)
-		return true;
-	return false;
+	return tp->lost_out != 0;	/* the loss is proven (RACK or NewReno marked it) */
 }
 
 enum { REXMIT_NONE, REXMIT_LOST, REXMIT_NEW };
