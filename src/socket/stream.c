@@ -114,13 +114,16 @@ static int stream_init(struct sock *sk)
 static void stream_release(struct sock *sk)
 {
 	struct tcp_sock *tp = TP(sk);
+	struct stack_pass saved;
 
 	TP(sk) = NULL;
 	if (!tp || !sk->st || !sk->st->tcp)
 		return;
 	tcp_sock_set_wake(tp, NULL);
 	tcp_sock_set_icmp_error(tp, NULL);
+	saved = stack_pass_begin(sk->st);	/* one clock read (see stream_tcp_sendmsg) */
 	tcp_close(tp);
+	stack_pass_end(saved);
 }
 
 static int stream_get_port(struct sock *sk, uint16_t port)
@@ -210,7 +213,13 @@ long stream_connect(struct sock *sk, const struct sockaddr_in *sin, socklen_t le
 			return -EINVAL;
 		if (sin->sin_family != AF_INET)
 			return -EAFNOSUPPORT;
-		err = tcp_connect(tp, sin->sin_addr.s_addr, ntohs(sin->sin_port));
+		{
+			/* one clock read for the SYN (see stream_tcp_sendmsg) */
+			struct stack_pass saved = stack_pass_begin(sk->st);
+
+			err = tcp_connect(tp, sin->sin_addr.s_addr, ntohs(sin->sin_port));
+			stack_pass_end(saved);
+		}
 		stream_sync(sk);
 		if (err != -EINPROGRESS)
 			return err < 0 ? err : -EINVAL;
