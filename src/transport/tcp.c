@@ -4,6 +4,7 @@
  * options tcp_opts.c. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 
 /* ---- Per-stack state: st->tcp, created by stack_create() (tcp_init) and freed by
  * stack_destroy() (tcp_fini). ---- */
+
+static void ring_block_free(uint8_t *b, uint32_t cap);
 
 static const struct ip_proto_ops tcp_proto_ops = {
 	.input = tcp_v4_rcv,
@@ -198,7 +201,7 @@ void tcp_sock_destroy(struct tcp_sock *tp)
 		tcp_bnode_put(ts, &tp->b);
 	tcp_rtx_purge(tp);
 	tcp_purge_rcv(tp);
-	free(tp->sbuf);
+	ring_block_free(tp->sbuf, tp->sbuf_cap);
 	ts->ring_bytes -= tp->sbuf_cap;
 	if (tp->all_prev)
 		tp->all_prev->all_next = tp->all_next;
@@ -532,6 +535,76 @@ void tcp_rcv_space_adjust(struct tcp_sock *tp)
 
 /* ---- The send ring: bytes [sbuf_seq, write_seq) ---- */
 
+/* Rings start at TCP_RING_MIN bytes, and a connection gives its ring back whenever it
+ * empties (idle connections hold none), so a request/response connection takes one and
+ * frees it for every answer. A per-thread cache of free blocks of that size, as pkb.c's
+ * buffer cache, keeps malloc off that path: glibc consolidates its fast bins before
+ * every allocation of this size (~6 % of tcp_rr_64's CPU, docs/performance.md). The
+ * blocks are plain memory, not any stack's (a ring's bytes are accounted while a socket
+ * holds it); a thread's cache is freed when it exits and reachable from its TLS until
+ * then. */
+#define TCP_RING_MIN 4096
+#define TCP_RING_CACHE_MAX 16
+
+struct ring_cache {
+	void *head;		/* blocks linked through their first bytes */
+	unsigned n;
+};
+
+static __thread struct ring_cache ring_cache __attribute__((tls_model("initial-exec")));
+static pthread_key_t ring_cache_key;
+static pthread_once_t ring_cache_once = PTHREAD_ONCE_INIT;
+
+static void ring_cache_destroy(void *arg)
+{
+	struct ring_cache *c = arg;
+
+	while (c->head) {
+		void *next;
+
+		memcpy(&next, c->head, sizeof(next));
+		free(c->head);
+		c->head = next;
+	}
+	c->n = 0;
+}
+
+static void ring_cache_key_init(void)
+{
+	if (pthread_key_create(&ring_cache_key, ring_cache_destroy) != 0)
+		abort();
+}
+
+static uint8_t *ring_block_alloc(uint32_t cap)
+{
+	void *b = ring_cache.head;
+
+	if (cap != TCP_RING_MIN || !b)
+		return malloc(cap);
+	memcpy(&ring_cache.head, b, sizeof(void *));
+	ring_cache.n--;
+	return b;
+}
+
+static void ring_block_free(uint8_t *b, uint32_t cap)
+{
+	if (!b)
+		return;
+	if (cap != TCP_RING_MIN || ring_cache.n >= TCP_RING_CACHE_MAX) {
+		free(b);
+		return;
+	}
+	if (ring_cache.n == 0 && !ring_cache.head) {
+		/* First use in this thread: make sure the destructor sees the cache. */
+		pthread_once(&ring_cache_once, ring_cache_key_init);
+		if (!pthread_getspecific(ring_cache_key))
+			pthread_setspecific(ring_cache_key, &ring_cache);
+	}
+	memcpy(b, &ring_cache.head, sizeof(void *));
+	ring_cache.head = b;
+	ring_cache.n++;
+}
+
 static uint32_t tcp_ring_used(const struct tcp_sock *tp)
 {
 	return tp->write_seq - tp->sbuf_seq;
@@ -555,14 +628,14 @@ uint32_t tcp_ring_free(const struct tcp_sock *tp)
 
 static int tcp_ring_reserve(struct tcp_sock *tp, uint32_t need)
 {
-	uint32_t used = tcp_ring_used(tp), cap = tp->sbuf_cap ? tp->sbuf_cap : 4096;
+	uint32_t used = tcp_ring_used(tp), cap = tp->sbuf_cap ? tp->sbuf_cap : TCP_RING_MIN;
 	uint8_t *n;
 
 	if (used + need <= tp->sbuf_cap)
 		return 0;
 	while (cap < used + need)
 		cap <<= 1;
-	n = malloc(cap);
+	n = ring_block_alloc(cap);
 	if (!n)
 		return -ENOMEM;
 	if (used) {
@@ -573,7 +646,7 @@ static int tcp_ring_reserve(struct tcp_sock *tp, uint32_t need)
 		memcpy(n, tp->sbuf + tp->sbuf_head, first);
 		memcpy(n + first, tp->sbuf, used - first);
 	}
-	free(tp->sbuf);
+	ring_block_free(tp->sbuf, tp->sbuf_cap);
 	tcp_state_of(tp->st)->ring_bytes += cap - tp->sbuf_cap;
 	tp->sbuf = n;
 	tp->sbuf_cap = cap;
@@ -623,7 +696,7 @@ void tcp_ring_consume(struct tcp_sock *tp, uint32_t upto_seq)
 		/* An idle connection keeps no send buffer: it is taken again when data
 		 * flows (issue 4: memory per idle connection). */
 		tcp_state_of(tp->st)->ring_bytes -= tp->sbuf_cap;
-		free(tp->sbuf);
+		ring_block_free(tp->sbuf, tp->sbuf_cap);
 		tp->sbuf = NULL;
 		tp->sbuf_cap = 0;
 		tp->sbuf_head = 0;
