@@ -474,6 +474,17 @@ static void tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, i
 		tp->sacked_out = 0;
 	if (ece_ack)
 		tp->prior_ssthresh = 0;
+	/* B. SACK reneging (Linux tcp_check_sack_reneging): the ACK advanced to a SACKed
+	 * segment, so the receiver may have dropped it (RFC 2018 8); wait srtt/2 (at
+	 * least 10 ms) for an ACK that covers it, then the RTO (tcp_enter_loss) forgets
+	 * the SACKs and retransmits from the head */
+	if ((*flag & FLAG_SACK_RENEGING) && (*flag & FLAG_SND_UNA_ADVANCED)) {
+		uint64_t ms = ((uint64_t)(tp->srtt_us >> 4) + 999) / 1000;
+
+		tcp_reset_xmit_timer(tp, ICSK_TIME_RETRANS, ms > 10 ? ms : 10);
+		*flag &= ~FLAG_SET_XMIT_TIMER;
+		return;
+	}
 	/* D. exit conditions */
 	if (tp->ca_state == TCP_CA_Open) {
 		tp->retrans_stamp_ms = 0;
@@ -643,6 +654,9 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_snd_una, uint
 	}
 	if (!tp->rtx_head)
 		tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
+	/* snd_una now at a SACKed segment: the receiver dropped what it had SACKed */
+	else if (tp->rtx_head->flags & TXR_SACKED)
+		flag |= FLAG_SACK_RENEGING;
 	/* a never-retransmitted hole filled below the highest SACK: reordering */
 	if ((flag & FLAG_ACKED) && tp->sack_ok && before(reord, prior_fack))
 		tcp_check_sack_reordering(tp, reord);
