@@ -199,6 +199,30 @@ static void cubic_state(struct tcp_sock *tp, uint8_t new_state)
 	}
 }
 
+/* Linux hystart_ack_delay(): a cushion for TSO/GRO aggregation, the time 4 GSO
+ * super-packets take at the pacing rate, at most 1 ms. The pacing rate is
+ * tcp_update_pacing_rate()'s: 200 % of mss * max(cwnd, packets_out) / srtt in slow start
+ * (below ssthresh / 2), 120 % after, unbounded (so no cushion) before an RTT sample.
+ * sk_gso_max_size is the same on every route: sk_setup_caps() gives TCP software GSO
+ * with 65536 (GSO_LEGACY_MAX_SIZE) minus MAX_TCP_HEADER + 1. */
+static uint32_t hystart_ack_delay(const struct tcp_sock *tp)
+{
+	const uint64_t gso_max_size = 65536 - 321;
+	uint32_t cwnd = tp->snd_cwnd > tp->packets_out ? tp->snd_cwnd : tp->packets_out;
+	uint64_t rate, delay;
+
+	if (!tp->srtt_us)
+		return 0;
+	/* bytes per second, in Linux's order of operations (srtt_us is 8 times the RTT) */
+	rate = (uint64_t)tp->mss_cache * ((1000000 / 100) << 3);
+	rate *= tp->snd_cwnd < tp->snd_ssthresh / 2 ? 200 : 120;
+	rate = rate * cwnd / tp->srtt_us;
+	if (!rate)
+		return 0;
+	delay = gso_max_size * 4 * 1000000ull / rate;
+	return delay < 1000 ? (uint32_t)delay : 1000;
+}
+
 static void hystart_update(struct tcp_sock *tp, uint32_t delay)
 {
 	struct bictcp *ca = ca_of(tp);
@@ -214,7 +238,9 @@ static void hystart_update(struct tcp_sock *tp, uint32_t delay)
 		/* ACK train: ACKs closely spaced for longer than half the min delay */
 		if ((int32_t)(now - ca->last_ack) <= (int32_t)hystart_ack_delta_us) {
 			ca->last_ack = now;
-			threshold = ca->delay_min >> 1;	/* no pacing here */
+			/* Linux: delay_min plus hystart_ack_delay(), halved because nothing
+			 * paces this socket (sk_pacing_status SK_PACING_NONE: no fq qdisc) */
+			threshold = (ca->delay_min + hystart_ack_delay(tp)) >> 1;
 			if ((int32_t)(now - ca->round_start) > (int32_t)threshold) {
 				ca->found = 1;
 				MIB_INC(tp->st, TcpExtTCPHystartTrainDetect);
