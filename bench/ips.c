@@ -214,11 +214,7 @@ static int bulk_loop(struct bulk_run *b, struct bench_result *r, uint64_t *sent_
 		}
 		if (b->sfd < 0 && closed)
 			break;		/* the kernel reads: its thread reports */
-		/* With a receiving stack, the sender goes round once more for the ACKs that
-		 * the receiver's pass just sent it; alone (TAP, the kernel receives), pump()
-		 * has just polled it: a second poll() system call would find nothing new. */
-		if (b->rcv)
-			ips_stack_poll(b->snd, 0);
+		ips_stack_poll(b->snd, 0);
 	}
 	r->cpu_s = bench_cpu_s() - c0;
 	if (b->sfd >= 0) {
