@@ -204,9 +204,12 @@ static const uint8_t *opts_src(struct sock *sk, const struct sock_cmsg_out *cm,
 		*len = cm->opt_len;
 		return cm->opt_buf;
 	}
-	*info = &sk->opt_info;
-	*len = sk->opt_len;
-	return sk->opt;
+	static const struct sock_ipopt none;
+	const struct sock_ipopt *o = sk->opt ? sk->opt : &none;
+
+	*info = &o->info;
+	*len = o->len;
+	return o->data;
 }
 
 uint8_t inet_opts_len(struct sock *sk, const struct sock_cmsg_out *cm)

@@ -25,7 +25,6 @@ struct sock *sock_alloc(struct ips_stack *st, int type, int protocol,
 {
 	struct socket_state *ss = st->sock;
 	struct sock *sk = calloc(1, sizeof(*sk));
-	pthread_condattr_t ca;
 
 	if (!sk)
 		return NULL;
@@ -51,10 +50,6 @@ struct sock *sock_alloc(struct ips_stack *st, int type, int protocol,
 	sk->efd = -1;
 	pkb_queue_init(&sk->rcvq);
 	pkb_queue_init(&sk->errq);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&sk->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	sk->wait_head.next = sk->wait_head.prev = &sk->wait_head;
 	/* Link into the stack's list. */
 	sk->st_next = ss->socks;
@@ -111,7 +106,11 @@ void sock_put(struct sock *sk)
 	}
 	if (sk->efd >= 0)
 		close(sk->efd);
-	pthread_cond_destroy(&sk->cond);
+	if (sk->cond) {
+		pthread_cond_destroy(sk->cond);
+		free(sk->cond);
+	}
+	free(sk->opt);
 	free(sk);
 }
 
@@ -164,7 +163,7 @@ void sock_efd_update(struct sock *sk)
 void sock_wake(struct sock *sk)
 {
 	if (sk->waiters)
-		pthread_cond_broadcast(&sk->cond);
+		pthread_cond_broadcast(sk->cond);	/* a waiter made it */
 	for (struct sock_wait_entry *e = sk->wait_head.next; e != &sk->wait_head; e = e->next) {
 		pthread_mutex_lock(&e->w->lock);
 		e->w->woken = true;
@@ -373,6 +372,17 @@ int sock_wait(struct sock *sk, bool (*ready)(struct sock *sk, void *arg), void *
 	uint64_t deadline = timeo_ns >= 0 ? stack_now_ns(st) + (uint64_t)timeo_ns : UINT64_MAX;
 	int rc = 0;
 
+	if (!sk->cond) {
+		pthread_condattr_t ca;
+
+		sk->cond = malloc(sizeof(*sk->cond));
+		if (!sk->cond)
+			return -ENOMEM;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(sk->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	sk->waiters++;
 	while (!ready(sk, arg)) {
 		if (!sk->st) {
@@ -397,7 +407,7 @@ int sock_wait(struct sock *sk, bool (*ready)(struct sock *sk, void *arg), void *
 		ts.tv_sec = (time_t)(abs / NS_PER_SEC);
 		ts.tv_nsec = (long)(abs % NS_PER_SEC);
 		stack_poke_poller(st);	/* timers this call armed must not wait for us */
-		pthread_cond_timedwait(&sk->cond, &st->lock, &ts);
+		pthread_cond_timedwait(sk->cond, &st->lock, &ts);
 	}
 	sk->waiters--;
 	return rc;

@@ -115,6 +115,14 @@ struct sock_wait_entry {
 	struct sock_waiter *w;
 };
 
+/* IP_OPTIONS as set: compiled (wire_ipv4_opts_compile_user), len > 0. Held apart from
+ * struct sock (memory per idle connection, docs/performance.md). */
+struct sock_ipopt {
+	uint8_t data[40];
+	uint8_t len;
+	struct wire_ipv4_opts info;
+};
+
 struct sock {
 	struct ips_stack *st;		/* NULL once the stack is gone */
 	atomic_int refcnt;
@@ -176,10 +184,8 @@ struct sock {
 	uint32_t cmsg_flags;		/* IP_CMSG_* below */
 	uint8_t minttl;
 	uint32_t local_port_range;	/* IP_LOCAL_PORT_RANGE: hi << 16 | lo */
-	uint8_t opt[40];		/* IP_OPTIONS compiled (wire_ipv4_opts_compile_user) */
-	uint8_t opt_len;		/* 0 = none */
-	struct wire_ipv4_opts opt_info;
 	int router_alert;
+	struct sock_ipopt *opt;		/* IP_OPTIONS, or NULL (none: nearly every socket) */
 
 	/* Queues */
 	struct pkb_queue rcvq;
@@ -187,12 +193,13 @@ struct sock {
 	struct pkb_queue errq;
 	size_t wmem;			/* bytes in flight (always 0 for datagrams here) */
 	uint64_t stamp_ns;		/* time of the last datagram returned (SIOCGSTAMP) */
-	bool stamp_set;
 	uint64_t drops;
+	bool stamp_set;
 
 	/* Waiting */
-	pthread_cond_t cond;
 	int waiters;
+	pthread_cond_t *cond;		/* made by the first sock_wait(): most sockets (idle
+					 * connections, sockets of a driven loop) never wait */
 	struct sock_wait_entry wait_head;	/* ips_poll() waiters */
 	int efd;			/* ips_socket_eventfd(), or -1 */
 	short efd_events;

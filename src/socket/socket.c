@@ -71,7 +71,8 @@ void sock_stack_fini(struct ips_stack *st)
 		sk->st_next = sk->st_prev = NULL;
 		sk->dead = true;
 		sk->st = NULL;
-		pthread_cond_broadcast(&sk->cond);
+		if (sk->cond)
+			pthread_cond_broadcast(sk->cond);
 	}
 	free(ss);
 	st->sock = NULL;

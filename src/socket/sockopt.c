@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>	/* TCP_CLOSE, TCP_LISTEN (sk_state of stream sockets) */
 #include <limits.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -698,9 +699,16 @@ static int ip_set(struct sock *sk, int name, const void *optval, socklen_t optle
 		if (n && wire_ipv4_opts_compile_user(data, &n, sock_capable(st, SOCK_CAP_NET_RAW),
 						     prespec_is_ours, st, &info) < 0)
 			return -EINVAL;
-		memcpy(sk->opt, data, sizeof(sk->opt));
-		sk->opt_len = (uint8_t)n;
-		sk->opt_info = info;
+		if (!n) {
+			free(sk->opt);
+			sk->opt = NULL;
+			return 0;
+		}
+		if (!sk->opt && !(sk->opt = malloc(sizeof(*sk->opt))))
+			return -ENOMEM;
+		memcpy(sk->opt->data, data, sizeof(sk->opt->data));
+		sk->opt->len = (uint8_t)n;
+		sk->opt->info = info;
 		return 0;
 	}
 	case IP_UNICAST_IF: {
@@ -878,16 +886,17 @@ static int ip_get(struct sock *sk, int name, void *optval, socklen_t *optlen)
 	}
 	case IP_OPTIONS: {
 		uint8_t data[MAX_IPOPTLEN];
-		struct wire_ipv4_opts info = sk->opt_info;
+		struct wire_ipv4_opts info;
 
-		if (!sk->opt_len) {
+		if (!sk->opt) {
 			*optlen = 0;
 			return 0;
 		}
-		memcpy(data, sk->opt, sizeof(data));
+		info = sk->opt->info;
+		memcpy(data, sk->opt->data, sizeof(data));
 		wire_ipv4_opts_undo(data, &info);
-		if ((unsigned)len > sk->opt_len)
-			len = sk->opt_len;
+		if ((unsigned)len > sk->opt->len)
+			len = sk->opt->len;
 		memcpy(optval, data, (size_t)len);
 		*optlen = (socklen_t)len;
 		return 0;
