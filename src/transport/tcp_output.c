@@ -1228,6 +1228,7 @@ probe_sent:
 	tp->tlp_probes++;
 	MIB_INC(tp->st, TcpExtTCPLossProbes);
 	tp->backoff = 0;	/* a probe is not a timeout */
+	tp->pending = 0;	/* so tcp_rearm_rto() gives a full RTO from now */
 rearm:
 	tcp_rearm_rto(tp);
 }

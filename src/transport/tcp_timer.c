@@ -435,7 +435,11 @@ static void tcp_timer_fire(void *arg)
 		uint8_t what = tp->pending;
 
 		tp->tev[TCP_TEV_RETRANS] = 0;
-		tp->pending = 0;
+		/* Linux tcp_write_timer_handler(): the reorder and probe timers leave
+		 * icsk_pending set while they run, so tcp_rearm_rto() re-arms the RTO for
+		 * what is left of the head's RTO, not a full one */
+		if (what != ICSK_TIME_REO_TIMEOUT && what != ICSK_TIME_LOSS_PROBE)
+			tp->pending = 0;
 		if (tp->state != TCP_CLOSE && tp->state != TCP_LISTEN) {
 			switch (what) {
 			case ICSK_TIME_REO_TIMEOUT:
@@ -451,6 +455,8 @@ static void tcp_timer_fire(void *arg)
 				tcp_probe_timer(tp);
 				break;
 			}
+		} else {
+			tp->pending = 0;
 		}
 	}
 	if (tp->tev[TCP_TEV_KEEPALIVE] && tp->tev[TCP_TEV_KEEPALIVE] <= now && !tp->zombie) {
