@@ -76,6 +76,8 @@ void ip4_forward(struct ips_stack *st, struct pkb *pkb, const struct rt_result *
 	/* "that should never happen" */
 	if (pkb->pkt_type != PKB_HOST)
 		goto drop;
+	if (cb->opt.router_alert && st->ip->raw_ra_deliver && st->ip->raw_ra_deliver(st, pkb))
+		return;
 	/* RFC 1812 5.3.1: the TTL must be decremented first; a packet that would leave
 	 * with TTL 0 dies here and its sender is told. */
 	if (wire_ipv4_ttl(iph) <= 1) {
@@ -94,7 +96,7 @@ void ip4_forward(struct ips_stack *st, struct pkb *pkb, const struct rt_result *
 	 * in a netns: `ping -M do -s 1400` through a router with a 1000-byte next hop). */
 	MIB_INC(st, IpForwDatagrams);
 	/* ip_exceeds_mtu(): DF and bigger than the next hop takes (RFC 1191). */
-	if (gso_network_seglen(pkb, iph) > rt->mtu && (get_be16(iph + 6) & WIRE_IPV4_DF)) {
+	if (gso_network_seglen(pkb, iph) > rt->mtu && wire_ipv4_df(iph)) {
 		MIB_INC(st, IpFragFails);
 		icmp_send(st, pkb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(rt->mtu));
 		goto drop;

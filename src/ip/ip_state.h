@@ -32,6 +32,10 @@ struct ip_state {
 	 * packet, so that an unknown protocol is not answered with protocol unreachable.
 	 * NULL while no transport layer is attached. */
 	bool (*raw_deliver)(struct ips_stack *st, struct pkb *pkb, uint8_t proto);
+	/* ip_call_ra_chain(): a datagram to forward that carries a Router Alert goes to the
+	 * raw sockets of its protocol that set IP_ROUTER_ALERT; true when they took it
+	 * (consumed, not forwarded). */
+	bool (*raw_ra_deliver)(struct ips_stack *st, struct pkb *pkb);
 
 	/* ---- end of the core part ---- */
 

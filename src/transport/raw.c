@@ -102,6 +102,50 @@ bool raw_deliver(struct ips_stack *st, struct pkb *pkb, uint8_t proto)
 	return delivered;
 }
 
+/* ip_call_ra_chain(): the raw sockets of the datagram's protocol that set
+ * IP_ROUTER_ALERT, unbound or bound to the device it came in on, each get a copy; a
+ * fragment is reassembled first. Consumes pkb when it returns true. */
+bool raw_ra_deliver(struct ips_stack *st, struct pkb *pkb)
+{
+	struct transport_state *ts = ts_of(st);
+	uint8_t proto = wire_ipv4_proto(pkb->nh ? pkb->nh : pkb->data);
+	int dif = pkb->dev ? pkb->dev->ifindex : 0;
+	struct sock *match = NULL;
+
+	if (!ts)
+		return false;
+	for (struct sock *sk = ts->raw[proto & (RAW_HTABLE_SIZE - 1)]; sk; sk = sk->hash_next) {
+		if (sk->router_alert && sk->num == proto &&
+		    !(sk->bound_dev_if && sk->bound_dev_if != dif)) {
+			match = sk;
+			break;
+		}
+	}
+	if (!match)
+		return false;
+	if (!pkb->nh)
+		pkb->nh = pkb->data;
+	if (wire_ipv4_is_fragment(pkb->nh)) {
+		pkb = ip4_defrag(st, pkb);
+		if (!pkb)
+			return true;	/* queued (or dropped) for reassembly */
+	}
+	for (struct sock *sk = match; sk; sk = sk->hash_next) {
+		if (!sk->router_alert || sk->num != proto ||
+		    (sk->bound_dev_if && sk->bound_dev_if != dif))
+			continue;
+		struct pkb *c = pkb_copy(pkb);
+
+		if (!c)
+			continue;
+		inet_rx_cb_fill(st, c, 0, 0);
+		pkb_push(c, (size_t)(c->data - c->nh));
+		sock_queue_rcv(sk, c);
+	}
+	pkb_free(pkb);
+	return true;
+}
+
 /* raw_err() for one socket; inner is the quoted IPv4 header inside icmp_pkb. */
 static void raw_err(struct sock *sk, struct pkb *icmp_pkb, int type, int code, uint32_t info,
 		    const uint8_t *inner, uint32_t inner_daddr)

@@ -35,8 +35,10 @@ int transport_init(struct ips_stack *st)
 		transport_fini(st);
 		return err;
 	}
-	if (st->ip)
+	if (st->ip) {
 		st->ip->raw_deliver = raw_deliver;
+		st->ip->raw_ra_deliver = raw_ra_deliver;
+	}
 	/* Linux: raw_icmp_error() from icmp_socket_deliver(), ping_err() from IPPROTO_ICMP's
 	 * err handler, ping_rcv() for echo replies -- all after icmp.c's own checks. */
 	if (st->icmp) {
@@ -55,8 +57,10 @@ void transport_fini(struct ips_stack *st)
 		return;
 	if (st->icmp)
 		memset(&st->icmp->sock, 0, sizeof(st->icmp->sock));
-	if (st->ip && st->ip->raw_deliver == raw_deliver)
+	if (st->ip && st->ip->raw_deliver == raw_deliver) {
 		st->ip->raw_deliver = NULL;
+		st->ip->raw_ra_deliver = NULL;
+	}
 	sock_stack_fini(st);
 	free(ts);
 	st->transport = NULL;

@@ -56,6 +56,7 @@ int udplite_init(struct ips_stack *st);
 extern const struct sock_proto raw_prot;
 int raw_init(struct ips_stack *st);
 bool raw_deliver(struct ips_stack *st, struct pkb *pkb, uint8_t proto);
+bool raw_ra_deliver(struct ips_stack *st, struct pkb *pkb);
 void raw_icmp_error(struct ips_stack *st, struct pkb *icmp_pkb, uint8_t proto, int type, int code,
 		    uint32_t info, const uint8_t *inner, size_t inner_len);
 

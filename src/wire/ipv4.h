@@ -110,6 +110,11 @@ static inline bool wire_ipv4_is_fragment(const uint8_t *p)
 	return (get_be16(p + 6) & (WIRE_IPV4_MF | WIRE_IPV4_OFFMASK)) != 0;
 }
 
+static inline bool wire_ipv4_df(const uint8_t *p)
+{
+	return (get_be16(p + 6) & WIRE_IPV4_DF) != 0;
+}
+
 static inline uint8_t wire_ipv4_ttl(const uint8_t *p)
 {
 	return p[8];

@@ -3,6 +3,7 @@
  * Counter strings are what Linux 6.18's R moved for the same ping (netns A -- R -- B
  * over veth pairs, `nstat -asz` diffs of R, Ip/IpExt only). */
 #include "ip_test_util.h"
+#include "ipstack/ipstack.h"
 
 TEST(forwarding_off_drops_with_inaddrerrors)
 {
@@ -217,6 +218,118 @@ TEST(send_redirects_off_forwards_silently)
 	CHECK_EQ(ips_stack_pkb_outstanding(g), 0);
 	ips_world_free(w);
 	ips_memswitch_free(sw);
+}
+
+/* ---- Router Alert (RFC 2113) as Linux's ip_forward() -> ip_call_ra_chain(): a datagram
+ * to forward that carries a Router Alert goes to the raw sockets of its protocol that set
+ * IP_ROUTER_ALERT (unbound, or bound to the input device), reassembled if it came in
+ * fragments, and is not forwarded; without such a socket it is forwarded as usual. ---- */
+
+static int ra_udp_sender(ips_stack *st, bool ra)
+{
+	static const uint8_t opt[4] = { 0x94, 0x04, 0x00, 0x00 };	/* IPOPT_RA, value 0 */
+
+	ips_stack_enter(st);
+	int s = ips_socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s >= 0 && ra)
+		CHECK_EQ(ips_setsockopt(s, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt)), 0);
+	return s;
+}
+
+static long ra_send(int s, size_t len)
+{
+	static uint8_t buf[4000];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(5000) };
+
+	to.sin_addr.s_addr = A("10.0.2.1");
+	memset(buf, 'r', sizeof(buf));
+	return ips_sendto(s, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+TEST(router_alert_goes_to_ip_router_alert_sockets_instead_of_on)
+{
+	struct arb t;
+	uint8_t buf[5000];
+	int one = 1;
+
+	arb_setup(&t, true, 0);
+	ips_stack_enter(t.r);
+	int rs = ips_socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	int other = ips_socket(AF_INET, SOCK_RAW, IPPROTO_TCP);	/* another protocol */
+
+	ASSERT(rs >= 0 && other >= 0);
+	ASSERT_EQ(ips_setsockopt(rs, IPPROTO_IP, IP_ROUTER_ALERT, &one, sizeof(one)), 0);
+	ASSERT_EQ(ips_setsockopt(other, IPPROTO_IP, IP_ROUTER_ALERT, &one, sizeof(one)), 0);
+	ips_stack_enter(t.b);
+	int bs = ips_socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(5000) };
+
+	ASSERT_EQ(ips_bind(bs, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	int ra = ra_udp_sender(t.a, true), plain = ra_udp_sender(t.a, false);
+
+	ASSERT(ra >= 0 && plain >= 0);
+	uint64_t fwd = ctr(t.r, "IpForwDatagrams");
+
+	/* With the option: R's IP_ROUTER_ALERT socket for UDP takes it, B never sees it. */
+	ASSERT_EQ(ra_send(ra, 5), 5);
+	run_ms(t.w, 200);
+	ips_stack_enter(t.r);
+	CHECK_EQ(ips_recv(rs, buf, sizeof(buf), MSG_DONTWAIT), 20 + 4 + 8 + 5);
+	CHECK_EQ(buf[0], 0x46);		/* the IP header with its option */
+	CHECK_EQ(buf[20], 0x94);
+	CHECK_EQ(buf[8], 64);		/* not forwarded: TTL untouched */
+	CHECK_EQ(ips_recv(other, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	CHECK_EQ(errno, EAGAIN);
+	CHECK_EQ(ctr(t.r, "IpForwDatagrams"), fwd);
+	ips_stack_enter(t.b);
+	CHECK_EQ(ips_recv(bs, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	CHECK_EQ(errno, EAGAIN);
+
+	/* Without the option it is forwarded, and a raw socket sees no forwarded packet. */
+	ASSERT_EQ(ra_send(plain, 5), 5);
+	run_ms(t.w, 200);
+	ips_stack_enter(t.b);
+	CHECK_EQ(ips_recv(bs, buf, sizeof(buf), MSG_DONTWAIT), 5);
+	ips_stack_enter(t.r);
+	CHECK_EQ(ips_recv(rs, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	CHECK_EQ(ctr(t.r, "IpForwDatagrams"), fwd + 1);
+
+	/* In fragments (A's link has an MTU of 1500): reassembled at R, delivered whole. */
+	ASSERT_EQ(ra_send(ra, 3000), 3000);
+	run_ms(t.w, 200);
+	ips_stack_enter(t.r);
+	CHECK_EQ(ips_recv(rs, buf, sizeof(buf), MSG_DONTWAIT), 20 + 4 + 8 + 3000);
+	ips_stack_enter(t.b);
+	CHECK_EQ(ips_recv(bs, buf, sizeof(buf), MSG_DONTWAIT), -1);
+
+	/* Bound to the other device: not for this packet, which goes on to B. */
+	ips_stack_enter(t.r);
+	ASSERT_EQ(ips_setsockopt(rs, SOL_SOCKET, SO_BINDTODEVICE, "eth1", 5), 0);
+	ASSERT_EQ(ra_send(ra, 7), 7);
+	run_ms(t.w, 200);
+	CHECK_EQ(ips_recv(rs, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	ips_stack_enter(t.b);
+	CHECK_EQ(ips_recv(bs, buf, sizeof(buf), MSG_DONTWAIT), 7);
+
+	/* IP_ROUTER_ALERT off again: forwarded. */
+	ips_stack_enter(t.r);
+	ASSERT_EQ(ips_setsockopt(rs, SOL_SOCKET, SO_BINDTODEVICE, "", 0), 0);
+	one = 0;
+	ASSERT_EQ(ips_setsockopt(rs, IPPROTO_IP, IP_ROUTER_ALERT, &one, sizeof(one)), 0);
+	ASSERT_EQ(ra_send(ra, 9), 9);
+	run_ms(t.w, 200);
+	CHECK_EQ(ips_recv(rs, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	ips_stack_enter(t.b);
+	CHECK_EQ(ips_recv(bs, buf, sizeof(buf), MSG_DONTWAIT), 9);
+
+	ips_stack_enter(NULL);
+	ips_close(rs);
+	ips_close(other);
+	ips_close(bs);
+	ips_close(ra);
+	ips_close(plain);
+	arb_teardown(&t);
 }
 
 TEST_MAIN
