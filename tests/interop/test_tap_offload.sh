@@ -14,6 +14,8 @@
 #     offloads off, at least that many;
 #   - ipstack's own capture (--pcap) shows wire frames with complete, valid checksums,
 #     whichever way offloads are (the capture cuts super-packets and fills checksums).
+# Then the same with offloads on over a TUN (no link header: the checksum offsets count
+# from the IPv4 header).
 . "$(dirname "$0")/lib.sh"
 t_require nc sha256sum tshark
 
@@ -28,6 +30,12 @@ t_ns_new "$H"
 ip -n "$H" tuntap add dev tap0 mode tap
 ip -n "$H" link set tap0 up
 ip -n "$H" addr add $KER/24 dev tap0
+# The same over a TUN (bare IPv4: csum_start counts from the IPv4 header).
+TUN_IPS=10.199.72.2
+TUN_KER=10.199.72.1
+ip -n "$H" tuntap add dev tun0 mode tun
+ip -n "$H" link set tun0 up
+ip -n "$H" addr add $TUN_KER/24 dev tun0
 
 DATA=$T_TMP/data.bin
 head -c $SIZE /dev/urandom >"$DATA"
@@ -45,29 +53,32 @@ tshark_fields() {
 	timeout 60 tshark -r "$f" -T fields "${args[@]}" 2>/dev/null
 }
 
-# kernel_capture FILE LOG: tshark on the kernel's tap0 (exec: SIGINT to this pid reaches
-# timeout(1), which passes it on to tshark).
+# kernel_capture DEV FILE LOG: tshark on the kernel's DEV (exec: SIGINT to this pid
+# reaches timeout(1), which passes it on to tshark).
 kernel_capture() {
-	exec ip netns exec "$H" timeout 120 tshark -i tap0 -B 256 -f "tcp port 7" -w "$1" -q 2>"$2"
+	exec ip netns exec "$H" timeout 120 tshark -i "$1" -B 256 -f "tcp port 7" -w "$2" -q 2>"$3"
 }
 
+# run_mode MODE on|off tap|tun [HOST OPTIONS...]
 run_mode() {
-	local mode=$1; shift
+	local mode=$1 offload=$2 kind=$3; shift 3
+	local dev=${kind}0 IPS=$IPS KER=$KER wire=1514
+	if [ "$kind" = tun ]; then IPS=$TUN_IPS KER=$TUN_KER wire=1500; fi
 	local ctl=$T_TMP/$mode.ctl kcap=$T_TMP/kernel-$mode.pcapng icap=$T_TMP/ips-$mode.pcap
 	local tpid i
 
 	echo "-- offloads $mode"
-	t_ips_start "$mode" "$H" --tap tap0 --addr $IPS/24 --pcap "$icap" --serve echo \
+	t_ips_start "$mode" "$H" --$kind $dev --addr $IPS/24 --pcap "$icap" --serve echo \
 		--ctl "$ctl" "$@" || return
 	t_ips_counters "$mode" "$T_TMP/$mode.c0"
 	t_nstat "$H" "$T_TMP/$mode.k0"
-	ip -n "$H" -j -s link show tap0 >"$T_TMP/$mode.kl0"
-	"$IPSTACK" ctl --json "$ctl" link -s show tap0 >"$T_TMP/$mode.il0"
+	ip -n "$H" -j -s link show $dev >"$T_TMP/$mode.kl0"
+	"$IPSTACK" ctl --json "$ctl" link -s show $dev >"$T_TMP/$mode.il0"
 
 	# A 256 MiB buffer: with offloads the frames are up to 64 KB, and the default 2 MiB
 	# overflows (tshark then reports "packets dropped").
-	t_bg tpid kernel_capture "$kcap" "$T_TMP/$mode.tshark.log"
-	# tshark says "Capturing on 'tap0'" once it is (on stderr, which t_bg leaves alone:
+	t_bg tpid kernel_capture $dev "$kcap" "$T_TMP/$mode.tshark.log"
+	# tshark says "Capturing on ..." once it is (on stderr, which goes to its log:
 	# poll for the file instead, which dumpcap creates when capturing starts).
 	for i in $(seq 100); do [ -s "$kcap" ] && break; sleep 0.1; done
 	sleep 0.5
@@ -86,8 +97,8 @@ run_mode() {
 
 	t_ips_counters "$mode" "$T_TMP/$mode.c1"
 	t_nstat "$H" "$T_TMP/$mode.k1"
-	ip -n "$H" -j -s link show tap0 >"$T_TMP/$mode.kl1"
-	"$IPSTACK" ctl --json "$ctl" link -s show tap0 >"$T_TMP/$mode.il1"
+	ip -n "$H" -j -s link show $dev >"$T_TMP/$mode.kl1"
+	"$IPSTACK" ctl --json "$ctl" link -s show $dev >"$T_TMP/$mode.il1"
 	t_ips_stop "$mode"
 
 	t_expect_eq "$mode: no TCP checksum error in ipstack" \
@@ -106,39 +117,39 @@ run_mode() {
 	ktx=$(( $(json_get "$T_TMP/$mode.kl1" 'd[0]["stats64"]["tx"]["packets"]') -
 		$(json_get "$T_TMP/$mode.kl0" 'd[0]["stats64"]["tx"]["packets"]') ))
 	segs=$(t_delta "$T_TMP/$mode.c0" "$T_TMP/$mode.c1" TcpOutSegs)
-	t_info "$mode: ipstack tap0 sent $itx packets for $segs TCP segments, received $irx;" \
-		"the kernel's tap0 received $krx, sent $ktx ($MINPKTS at one MSS each)"
+	t_info "$mode: ipstack $dev sent $itx packets for $segs TCP segments, received $irx;" \
+		"the kernel's $dev received $krx, sent $ktx ($MINPKTS at one MSS each)"
 
 	# The kernel's capture: decodes, and shows super-packets or not.
 	t_pcap_check "$kcap"
 	local kbig_in kbig_out kmax_in kbytes_in
 	tshark_fields "$kcap" frame.len ip.src tcp.len >"$T_TMP/$mode.kfields"
-	kbig_in=$(awk -v s=$IPS '$2 == s && $1 > 1514' "$T_TMP/$mode.kfields" | wc -l)
-	kbig_out=$(awk -v s=$KER '$2 == s && $1 > 1514' "$T_TMP/$mode.kfields" | wc -l)
+	kbig_in=$(awk -v s=$IPS -v w=$wire '$2 == s && $1 > w' "$T_TMP/$mode.kfields" | wc -l)
+	kbig_out=$(awk -v s=$KER -v w=$wire '$2 == s && $1 > w' "$T_TMP/$mode.kfields" | wc -l)
 	kmax_in=$(awk -v s=$IPS '$2 == s && $3 > m {m = $3} END {print m + 0}' "$T_TMP/$mode.kfields")
 	kbytes_in=$(awk -v s=$IPS '$2 == s {n += $3} END {print n + 0}' "$T_TMP/$mode.kfields")
 	t_expect_ge "$mode: the kernel's capture has every byte ipstack sent" "$kbytes_in" $SIZE
 
-	if [ "$mode" = on ]; then
-		t_expect_ge "on: kernel capture: super-packets from ipstack (frames > 1514)" "$kbig_in" 1
-		t_expect_ge "on: kernel capture: a TCP segment from ipstack over the MSS" "$kmax_in" $((MSS + 1))
-		t_expect_ge "on: kernel capture: super-packets from the kernel to ipstack" "$kbig_out" 1
-		t_check "on: ipstack tap0 sent fewer packets ($itx) than one MSS each needs ($MINPKTS)" \
+	if [ "$offload" = on ]; then
+		t_expect_ge "$mode: kernel capture: super-packets from ipstack (frames > $wire)" "$kbig_in" 1
+		t_expect_ge "$mode: kernel capture: a TCP segment from ipstack over the MSS" "$kmax_in" $((MSS + 1))
+		t_expect_ge "$mode: kernel capture: super-packets from the kernel to ipstack" "$kbig_out" 1
+		t_check "$mode: ipstack $dev sent fewer packets ($itx) than one MSS each needs ($MINPKTS)" \
 			test "$itx" -lt $MINPKTS
-		t_check "on: ipstack's TCP sent more segments ($segs) than its tap0 packets ($itx)" \
+		t_check "$mode: ipstack's TCP sent more segments ($segs) than its $dev packets ($itx)" \
 			test "$segs" -gt "$itx"
-		t_check "on: the kernel's tap0 received fewer packets ($krx) than $MINPKTS" \
+		t_check "$mode: the kernel's $dev received fewer packets ($krx) than $MINPKTS" \
 			test "$krx" -lt $MINPKTS
-		t_check "on: ipstack tap0 received fewer packets ($irx) than $MINPKTS (the kernel's TSO)" \
+		t_check "$mode: ipstack $dev received fewer packets ($irx) than $MINPKTS (the kernel's TSO)" \
 			test "$irx" -lt $MINPKTS
 	else
-		t_expect_eq "off: kernel capture: no frame over 1514 bytes from ipstack" "$kbig_in" 0
-		t_expect_eq "off: kernel capture: no frame over 1514 bytes from the kernel" "$kbig_out" 0
-		t_check "off: ipstack tap0 sent at least $MINPKTS packets ($itx), one per segment ($segs)" \
+		t_expect_eq "$mode: kernel capture: no frame over $wire bytes from ipstack" "$kbig_in" 0
+		t_expect_eq "$mode: kernel capture: no frame over $wire bytes from the kernel" "$kbig_out" 0
+		t_check "$mode: ipstack $dev sent at least $MINPKTS packets ($itx), one per segment ($segs)" \
 			test "$itx" -ge $MINPKTS -a "$itx" -ge "$segs"
-		t_check "off: the kernel's tap0 received at least $MINPKTS packets ($krx)" \
+		t_check "$mode: the kernel's $dev received at least $MINPKTS packets ($krx)" \
 			test "$krx" -ge $MINPKTS
-		t_check "off: ipstack tap0 received at least $MINPKTS packets ($irx)" \
+		t_check "$mode: ipstack $dev received at least $MINPKTS packets ($irx)" \
 			test "$irx" -ge $MINPKTS
 	fi
 
@@ -146,8 +157,8 @@ run_mode() {
 	t_pcap_check "$icap"
 	local ibig ntcp good
 	tshark_fields "$icap" frame.len >"$T_TMP/$mode.ilen"
-	ibig=$(awk '$1 > 1514' "$T_TMP/$mode.ilen" | wc -l)
-	t_expect_eq "$mode: ipstack's capture shows wire frames (none over 1514 bytes)" "$ibig" 0
+	ibig=$(awk -v w=$wire '$1 > w' "$T_TMP/$mode.ilen" | wc -l)
+	t_expect_eq "$mode: ipstack's capture shows wire frames (none over $wire bytes)" "$ibig" 0
 	timeout 60 tshark -r "$icap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
 		-T fields -e tcp.checksum.status -e ip.checksum.status -Y tcp 2>/dev/null >"$T_TMP/$mode.csum"
 	ntcp=$(wc -l <"$T_TMP/$mode.csum")
@@ -156,6 +167,7 @@ run_mode() {
 	t_expect_eq "$mode: every TCP and IPv4 checksum in ipstack's capture is right" "$good" "$ntcp"
 }
 
-run_mode on
-run_mode off --no-offload
+run_mode on on tap
+run_mode off off tap --no-offload
+run_mode tun on tun
 t_finish
