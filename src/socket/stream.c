@@ -22,6 +22,10 @@
 #include "socket/socket_state.h"
 #include "transport/tcp.h"
 
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51	/* linux/in.h 6.3; older libc headers lack it */
+#endif
+
 #define SS(sk) ((sk)->u.stream.ss)
 #define TP(sk) ((sk)->u.stream.tp)
 
@@ -349,6 +353,22 @@ long stream_accept(struct sock *sk, int flags, struct sock **newsk, struct socka
 		return err;
 	}
 	stream_inherit(nsk, sk);
+	{
+		/* tcp_v4_syn_recv_sock(): inet_opt is the echo of the SYN's options (the
+		 * listener's own are not inherited); mc_index and mc_ttl come from the
+		 * final ACK */
+		struct sock_ipopt o;
+		int iif, ttl, tos;
+
+		memset(&o, 0, sizeof(o));
+		o.len = tcp_get_ip_options(child, o.data, &o.info);
+		if (o.len && (nsk->opt = malloc(sizeof(*nsk->opt))))
+			*nsk->opt = o;	/* without memory getsockopt() shows none; TCP keeps them */
+		if (tcp_get_syn_rx(child, &iif, &ttl, &tos)) {
+			nsk->mc_index = iif;
+			nsk->mc_ttl = ttl;
+		}
+	}
 	nsk->nonblock = (flags & SOCK_NONBLOCK) != 0;
 	nsk->cloexec = (flags & SOCK_CLOEXEC) != 0;
 	SS(nsk) = STREAM_SS_CONNECTED;
@@ -761,6 +781,15 @@ static void stream_mirror(struct sock *sk, int level, int name)
 		case IP_RECVERR:
 			v = sk->recverr;
 			break;
+		case IP_OPTIONS:
+			if (sk->opt)
+				tcp_set_ip_options(tp, sk->opt->data, sk->opt->len, &sk->opt->info);
+			else
+				tcp_set_ip_options(tp, NULL, 0, NULL);
+			return;
+		case IP_LOCAL_PORT_RANGE:
+			tcp_set_local_port_range(tp, sk->local_port_range);
+			return;
 		default:
 			return;
 		}
@@ -809,6 +838,40 @@ int stream_setsockopt(struct sock *sk, int level, int name, const void *val, soc
 	return 0;
 }
 
+/* do_ip_getsockopt(IP_PKTOPTIONS), the SOCK_STREAM-only option: control messages as
+ * recvmsg() would give, from the connection rather than a packet -- IP_PKTINFO with the
+ * bound address and mc_index, IP_TTL with mc_ttl, IP_TOS with rcv_tos (an accepted
+ * socket has the final ACK's, tcp_v4_syn_recv_sock()); *len becomes the bytes
+ * written (a short buffer takes none, MSG_CTRUNC is not reported). */
+static int stream_pktoptions(struct sock *sk, void *val, socklen_t *len)
+{
+	struct msghdr m = { .msg_control = val };
+	int iif, ttl, tos = 0;
+	size_t used = 0;
+
+	if ((int)*len < 0)
+		return -EINVAL;
+	m.msg_controllen = *len;
+	if (!tcp_get_syn_rx(TP(sk), &iif, &ttl, &tos))
+		tos = 0;
+	if (sk->cmsg_flags & IP_CMSG_PKTINFO) {
+		struct in_pktinfo pi = { .ipi_ifindex = sk->mc_index };
+
+		pi.ipi_addr.s_addr = sk->rcv_saddr;
+		pi.ipi_spec_dst.s_addr = sk->rcv_saddr;
+		cmsg_put(&m, &used, SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	if (sk->cmsg_flags & IP_CMSG_TTL) {
+		int hlim = sk->mc_ttl;
+
+		cmsg_put(&m, &used, SOL_IP, IP_TTL, &hlim, sizeof(hlim));
+	}
+	if (sk->cmsg_flags & IP_CMSG_TOS)
+		cmsg_put(&m, &used, SOL_IP, IP_TOS, &tos, sizeof(tos));
+	*len = (socklen_t)used;
+	return 0;
+}
+
 int stream_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)
 {
 	struct tcp_sock *tp = TP(sk);
@@ -825,6 +888,8 @@ int stream_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t
 	}
 	if (level == SOL_IP && name == IP_MTU)
 		return tcp_getsockopt(tp, level, name, val, len);
+	if (level == SOL_IP && name == IP_PKTOPTIONS)
+		return stream_pktoptions(sk, val, len);
 	return sock_getsockopt(sk, level, name, val, len);
 }
 

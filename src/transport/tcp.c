@@ -210,6 +210,7 @@ void tcp_sock_destroy(struct tcp_sock *tp)
 	if (tp->all_next)
 		tp->all_next->all_prev = tp->all_prev;
 	ts->nsocks--;
+	free(tp->ip_opt);
 	free(tp);
 }
 
@@ -708,7 +709,9 @@ void tcp_ring_consume(struct tcp_sock *tp, uint32_t upto_seq)
 int tcp_route(struct tcp_sock *tp, uint32_t *mtu)
 {
 	struct rt_result rt;
-	int err = route_output(tp->st, tp->h.raddr, tp->h.laddr, tp->bound_ifindex, tp->mark, &rt);
+	/* tcp_v4_connect(): a source route goes to its first hop (inet_opt->opt.faddr) */
+	uint32_t nexthop = tcp_ipopt_nexthop(tp->ip_opt, tp->h.raddr);
+	int err = route_output(tp->st, nexthop, tp->h.laddr, tp->bound_ifindex, tp->mark, &rt);
 
 	if (err < 0)
 		return err;
@@ -728,6 +731,9 @@ uint32_t tcp_mss_from_mtu(struct tcp_sock *tp, uint32_t pmtu)
 
 	if (mss > (int)tp->mss_clamp)
 		mss = (int)tp->mss_clamp;
+	/* icsk_ext_hdr_len: the IP options every segment carries, after the clamp (the
+	 * peer's MSS counts neither IP nor TCP options) */
+	mss -= tcp_ipopt_len(tp->ip_opt);
 	if (mss < tp->st->sysctl.ip.tcp_min_snd_mss)
 		mss = tp->st->sysctl.ip.tcp_min_snd_mss;
 	mss -= (int)(tp->tcp_header_len - WIRE_TCP_HLEN);

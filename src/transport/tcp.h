@@ -108,6 +108,22 @@ void tcp_set_rcvbuf(struct tcp_sock *tp, int bytes);
 void tcp_set_sndbuf(struct tcp_sock *tp, int bytes);
 /* SO_BINDTODEVICE / SO_BINDTOIFINDEX (0 = unbind). */
 void tcp_set_bound_dev(struct tcp_sock *tp, int ifindex);
+/* IP_OPTIONS (do_ip_setsockopt() on a connection socket): data/len as
+ * wire_ipv4_opts_compile_user() left them (len 0: none). They go on every segment and
+ * the MSS follows at once (icsk_ext_hdr_len, tcp_sync_mss()). 0 or -ENOMEM. */
+struct wire_ipv4_opts;
+int tcp_set_ip_options(struct tcp_sock *tp, const uint8_t *data, uint8_t len,
+		       const struct wire_ipv4_opts *info);
+/* The options the connection sends (an accepted one: the echo of its SYN's options,
+ * tcp_v4_save_options()); data has room for 40 bytes. Returns their length. */
+uint8_t tcp_get_ip_options(const struct tcp_sock *tp, uint8_t *data, struct wire_ipv4_opts *info);
+/* IP_LOCAL_PORT_RANGE (hi << 16 | lo, 0 = none): narrows the ports bind(0) and
+ * connect() pick (inet_sk_get_local_port_range()). */
+void tcp_set_local_port_range(struct tcp_sock *tp, uint32_t range);
+/* What IP_PKTOPTIONS and IP_MULTICAST_TTL answer on an accepted socket: the interface,
+ * TTL and TOS of the handshake's final ACK (tcp_v4_syn_recv_sock(): mc_index, mc_ttl,
+ * rcv_tos). Returns false for a socket that was not accepted. */
+bool tcp_get_syn_rx(const struct tcp_sock *tp, int *ifindex, int *ttl, int *tos);
 /* SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK. */
 int tcp_ioctl(struct tcp_sock *tp, unsigned long req, int *val);
 

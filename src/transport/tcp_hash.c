@@ -329,14 +329,27 @@ static bool bind_conflict(struct tcp_bucket *tb, struct tcp_sock *tp)
 	return false;
 }
 
-static void port_range(struct tcp_state *ts, int *lo, int *hi)
+/* inet_sk_get_local_port_range(): the sysctl range, narrowed by the socket's
+ * IP_LOCAL_PORT_RANGE where its ends fall inside; true when the socket has one. */
+static bool port_range(struct tcp_state *ts, const struct tcp_sock *tp, int *lo, int *hi)
 {
+	uint32_t r = tp->local_port_range;
+
 	*lo = ts->st->sysctl.ip.ip_local_port_range[0];
 	*hi = ts->st->sysctl.ip.ip_local_port_range[1];
 	if (*lo <= 0 || *hi < *lo) {
 		*lo = 32768;
 		*hi = 60999;
 	}
+	if (!r)
+		return false;
+	int sk_lo = (int)(r & 0xffff), sk_hi = (int)(r >> 16);
+
+	if (*lo <= sk_lo && sk_lo <= *hi)
+		*lo = sk_lo;
+	if (*lo <= sk_hi && sk_hi <= *hi)
+		*hi = sk_hi;
+	return true;
 }
 
 /* bind(): port 0 picks a free port of the odd parity first (inet_csk_find_open_port:
@@ -366,7 +379,7 @@ int tcp_bind_port(struct tcp_state *ts, struct tcp_sock *tp, uint16_t port)
 	}
 	int lo, hi;
 
-	port_range(ts, &lo, &hi);
+	port_range(ts, tp, &lo, &hi);
 	uint32_t remaining = (uint32_t)(hi - lo + 1);
 	uint32_t offset = rng_below(&ts->st->rng, remaining) | 1u;
 
@@ -432,16 +445,20 @@ int tcp_hash_connect(struct tcp_state *ts, struct tcp_sock *tp)
 		return 0;
 	}
 	/* RFC 6056 3.3.4 (algorithm 4, "double-hash"), as Linux: an offset from a keyed hash
-	 * of the destination, perturbed by a per-bucket counter; even ports first. */
-	port_range(ts, &lo, &hi);
+	 * of the destination, perturbed by a per-bucket counter; even ports first. A
+	 * per-socket range (IP_LOCAL_PORT_RANGE) is walked port by port, in one pass
+	 * (__inet_hash_connect(): step 1, no parity). */
+	bool local = port_range(ts, tp, &lo, &hi);
 	uint32_t remaining = (uint32_t)(hi - lo + 1);
+	uint32_t step = local ? 1 : 2;
 	uint32_t po = port_offset(ts, tp);
 	uint32_t idx = po & 255;
 	uint32_t offset = ((uint32_t)ts->port_table[idx] + (po >> 16)) % remaining;
 
-	offset &= ~1u;
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t i = 0; i < remaining; i += 2) {
+	if (!local)
+		offset &= ~1u;
+	for (int pass = 0; pass < (local ? 1 : 2); pass++) {
+		for (uint32_t i = 0; i < remaining; i += step) {
 			uint32_t p = (uint32_t)lo + ((offset + i) % remaining);
 
 			if (sysctl_port_reserved(&ts->st->sysctl.ip, p))
@@ -460,7 +477,7 @@ int tcp_hash_connect(struct tcp_state *ts, struct tcp_sock *tp)
 				if (!tb)
 					return -ENOMEM;
 			}
-			ts->port_table[idx] = (uint16_t)(ts->port_table[idx] + i + 2);
+			ts->port_table[idx] = (uint16_t)(ts->port_table[idx] + i + step);
 			tp->h.lport = (uint16_t)p;
 			bnode_add(tb, &tp->b, TCP_HK_SOCK);
 			tcp_ehash_insert(ts, &tp->h);

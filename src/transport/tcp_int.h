@@ -9,6 +9,7 @@
 #include "core/stack.h"
 #include "core/timer.h"
 #include "transport/tcp.h"
+#include "wire/ipv4_opts.h"
 #include "wire/tcp.h"
 
 /* ---- Linux constants (include/net/tcp.h) ---- */
@@ -168,6 +169,25 @@ enum tcp_pending { ICSK_TIME_RETRANS = 1, ICSK_TIME_PROBE0, ICSK_TIME_LOSS_PROBE
 
 struct tcp_listen_q;
 
+/* IP options a connection or request sends, held apart (allocated when there are any),
+ * compiled: data/len as wire_ipv4_opts_compile_user() or wire_ipv4_opts_echo() left
+ * them, ready for ip4_output() (ip_options_build()). */
+struct tcp_ipopt {
+	uint8_t data[MAX_IPOPTLEN];
+	uint8_t len;
+	struct wire_ipv4_opts info;
+};
+/* icsk_ext_hdr_len */
+static inline uint8_t tcp_ipopt_len(const struct tcp_ipopt *o)
+{
+	return o ? o->len : 0;
+}
+/* Where a connection's packets are routed: a source route's first hop (faddr). */
+static inline uint32_t tcp_ipopt_nexthop(const struct tcp_ipopt *o, uint32_t daddr)
+{
+	return o && o->info.srr ? o->info.faddr : daddr;
+}
+
 struct tcp_sock {
 	struct tcp_hnode h;		/* must be first */
 	struct tcp_bnode b;
@@ -233,6 +253,16 @@ struct tcp_sock {
 	uint8_t tos, ttl_opt;		/* ttl_opt 0 = default */
 	int pmtudisc;			/* IP_PMTUDISC_* */
 	uint32_t pmtu;			/* path MTU in use */
+	uint32_t local_port_range;	/* IP_LOCAL_PORT_RANGE: hi << 16 | lo, 0 = none */
+	/* IP options on every segment (inet_opt), NULL: none (nearly every connection):
+	 * IP_OPTIONS as compiled by wire_ipv4_opts_compile_user(), or for a child the echo
+	 * of its SYN's (tcp_v4_save_options()). Their length is icsk_ext_hdr_len: the MSS
+	 * shrinks by it. */
+	struct tcp_ipopt *ip_opt;
+	/* the handshake's final ACK (tcp_v4_syn_recv_sock(): mc_index, mc_ttl, rcv_tos) */
+	bool syn_rx;			/* a child: the three below are set */
+	int syn_iif;
+	uint8_t syn_ttl, syn_tos;
 
 	/* sequence state (RFC 9293 3.3.1) */
 	uint32_t iss, irs;
@@ -395,6 +425,9 @@ struct tcp_req {
 	uint8_t num_retrans, num_timeout;
 	uint64_t synack_us;		/* first SYN-ACK transmission (RTT sample) */
 	uint8_t tos;
+	/* ireq_opt: the echo of the SYN's IP options (tcp_v4_save_options()), on the
+	 * SYN-ACKs and then the child's segments (a source route reversed); NULL: none */
+	struct tcp_ipopt *ip_opt;
 };
 
 /* A connection in TIME_WAIT (or an orphan in FIN_WAIT2): inet_timewait_sock. */
@@ -651,6 +684,7 @@ void tcp_set_keepalive(struct tcp_sock *tp, bool on);
 void tcp_conn_request(struct tcp_sock *lsk, struct tcp_seg *seg);
 void tcp_check_req(struct tcp_req *req, struct tcp_seg *seg);
 void tcp_req_free(struct tcp_state *ts, struct tcp_req *req);
+void tcp_req_save_ip_options(struct ips_stack *st, struct tcp_req *req, const struct tcp_seg *seg);
 void tcp_listen_flush(struct tcp_sock *lsk);
 void tcp_time_wait(struct tcp_sock *tp, int state, uint32_t timeo_ms);
 void tcp_tw_process(struct tcp_tw *tw, struct tcp_seg *seg);

@@ -8,11 +8,19 @@
 #include <string.h>
 
 #include "ip/ip.h"
+#include "ip/route.h"
 #include "transport/tcp_int.h"
 
 /* ---- request sockets ---- */
 
 static void tcp_req_timer(void *arg);
+
+/* A request that was never hashed, or the end of one that was. */
+static void tcp_req_free_opts(struct tcp_req *req)
+{
+	free(req->ip_opt);
+	free(req);
+}
 
 void tcp_req_free(struct tcp_state *ts, struct tcp_req *req)
 {
@@ -26,7 +34,7 @@ void tcp_req_free(struct tcp_state *ts, struct tcp_req *req)
 		if (!req->num_timeout)
 			req->listener->lq->young--;
 	}
-	free(req);
+	tcp_req_free_opts(req);
 }
 
 /* Linux tcp_openreq_init_rwin(). */
@@ -56,6 +64,38 @@ static uint16_t tcp_route_advmss(struct ips_stack *st, struct tcp_sock *lsk, uin
 	if (lsk->user_mss && lsk->user_mss < adv)
 		adv = lsk->user_mss;
 	return (uint16_t)(adv > 65535 ? 65535 : adv);
+}
+
+/* TS flag 3 in an echo: Linux stamps a prespecified address when inet_addr_type() is
+ * not RTN_UNICAST. */
+static bool tcp_prespec_is_ours(void *arg, uint32_t addr)
+{
+	return route_addr_type(arg, addr) != RTN_UNICAST_;
+}
+
+/* tcp_v4_save_options(): the reply options for the connection seg opens, the echo of
+ * the options it arrived with (a source route reversed, __ip_options_echo()); none
+ * when it had none or they cannot be echoed. */
+void tcp_req_save_ip_options(struct ips_stack *st, struct tcp_req *req, const struct tcp_seg *seg)
+{
+	const struct wire_ipv4_opts *in;
+
+	struct tcp_ipopt *o;
+
+	free(req->ip_opt);
+	req->ip_opt = NULL;
+	if (!seg->pkb || !seg->pkb->nh)
+		return;
+	in = &IP4_CB(seg->pkb)->opt;
+	if (!in->optlen || !(o = calloc(1, sizeof(*o))))
+		return;
+	if (wire_ipv4_opts_echo(seg->pkb->nh, in, o->data, &o->info, tcp_prespec_is_ours, st) < 0 ||
+	    !o->info.optlen) {
+		free(o);
+		return;
+	}
+	o->len = o->info.optlen;
+	req->ip_opt = o;
 }
 
 static void tcp_req_from_syn(struct tcp_sock *lsk, struct tcp_req *req, const struct tcp_seg *seg,
@@ -90,6 +130,7 @@ static void tcp_req_from_syn(struct tcp_sock *lsk, struct tcp_req *req, const st
 	if (want_cookie && !req->tstamp_ok)
 		req->ecn_ok = false;
 	req->tos = lsk->tos;
+	tcp_req_save_ip_options(lsk->st, req, seg);
 	req->advmss = tcp_route_advmss(lsk->st, lsk, seg->daddr, seg->saddr);
 	if (req->tstamp_ok)
 		req->ts_off = tcp_ts_off(lsk->st, seg->daddr, seg->saddr);
@@ -132,7 +173,7 @@ static void tcp_conn_request_isn(struct tcp_sock *lsk, struct tcp_seg *seg, uint
 		int max_syn = st->sysctl.ip.tcp_max_syn_backlog;
 
 		if (!syncookies && max_syn - lsk->lq->syn_qlen < (max_syn >> 2)) {
-			free(req);
+			tcp_req_free_opts(req);
 			goto drop;
 		}
 		isn = tcp_isn(st, seg->daddr, seg->saddr, seg->th.dport, seg->th.sport);
@@ -147,7 +188,7 @@ static void tcp_conn_request_isn(struct tcp_sock *lsk, struct tcp_seg *seg, uint
 		/* per listener, as Linux keeps it in the listener's ts_recent_stamp */
 		lsk->lq->syncookie_last_overflow_s = stack_now_ms(st) / 1000 + 1;
 		tcp_send_synack_req(st, req, lsk);
-		free(req);
+		tcp_req_free_opts(req);
 		return;
 	}
 	req->iss = isn;
@@ -320,10 +361,20 @@ struct tcp_sock *tcp_create_child(struct tcp_sock *lsk, struct tcp_req *req, str
 	tp->ts_off = req->ts_off;
 	tp->mss_clamp = req->mss;
 	tp->ecn_ok = req->ecn_ok;
+	/* tcp_v4_syn_recv_sock(): the request's options become the child's (the
+	 * listener's own are not inherited) and their length its icsk_ext_hdr_len; the
+	 * final ACK's interface, TTL and TOS are kept (mc_index, mc_ttl, rcv_tos) */
+	tp->ip_opt = req->ip_opt;
+	req->ip_opt = NULL;
+	tp->syn_rx = true;
+	tp->syn_iif = seg->ifindex;
+	tp->syn_ttl = seg->ttl;
+	tp->syn_tos = seg->tos;
 	{
 		struct rt_result rt;
+		uint32_t nexthop = tcp_ipopt_nexthop(tp->ip_opt, tp->h.raddr);
 
-		if (route_output(st, tp->h.raddr, tp->h.laddr, tp->bound_ifindex, tp->mark, &rt) == 0 &&
+		if (route_output(st, nexthop, tp->h.laddr, tp->bound_ifindex, tp->mark, &rt) == 0 &&
 		    rt.mtu)
 			mtu = rt.mtu;
 	}

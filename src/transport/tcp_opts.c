@@ -3,6 +3,7 @@
  * what TCP does. Validation and the values read back follow Linux. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport/tcp_int.h"
@@ -521,6 +522,53 @@ int tcp_sock_peek_error(const struct tcp_sock *tp)
 void tcp_sock_set_error(struct tcp_sock *tp, int err)
 {
 	tp->err = err;
+}
+
+int tcp_set_ip_options(struct tcp_sock *tp, const uint8_t *data, uint8_t len,
+		       const struct wire_ipv4_opts *info)
+{
+	if (len > MAX_IPOPTLEN)
+		return -EINVAL;
+	if (!len) {
+		free(tp->ip_opt);
+		tp->ip_opt = NULL;
+	} else {
+		if (!tp->ip_opt && !(tp->ip_opt = calloc(1, sizeof(*tp->ip_opt))))
+			return -ENOMEM;
+		memset(tp->ip_opt->data, 0, sizeof(tp->ip_opt->data));
+		memcpy(tp->ip_opt->data, data, len);
+		tp->ip_opt->len = len;
+		tp->ip_opt->info = *info;
+	}
+	/* do_ip_setsockopt(): icsk_ext_hdr_len changes and icsk_sync_mss() runs with the
+	 * MTU in use; a socket that never had a route keeps its MSS until connect() */
+	if (tp->pmtu)
+		tcp_sync_mss(tp, tp->pmtu);
+	return 0;
+}
+
+uint8_t tcp_get_ip_options(const struct tcp_sock *tp, uint8_t *data, struct wire_ipv4_opts *info)
+{
+	if (!tp->ip_opt)
+		return 0;
+	memcpy(data, tp->ip_opt->data, tp->ip_opt->len);
+	*info = tp->ip_opt->info;
+	return tp->ip_opt->len;
+}
+
+void tcp_set_local_port_range(struct tcp_sock *tp, uint32_t range)
+{
+	tp->local_port_range = range;
+}
+
+bool tcp_get_syn_rx(const struct tcp_sock *tp, int *ifindex, int *ttl, int *tos)
+{
+	if (!tp->syn_rx)
+		return false;
+	*ifindex = tp->syn_iif;
+	*ttl = tp->syn_ttl;
+	*tos = tp->syn_tos;
+	return true;
 }
 
 void tcp_set_bound_dev(struct tcp_sock *tp, int ifindex)

@@ -36,6 +36,9 @@ struct tcp_emit {
 	bool set_id;
 	uint16_t id;
 	uint16_t gso_size;		/* data_len > gso_size: a super-packet of such segments */
+	/* IP options (inet_opt / ireq_opt), compiled: filled in per packet by ip4_output()
+	 * (ip_options_build()), a source route sent to its first hop */
+	const struct tcp_ipopt *ip_opt;	/* NULL: none */
 };
 
 static int tcp_emit_segment(struct ips_stack *st, const struct tcp_emit *e, uint32_t *mtu_out)
@@ -83,6 +86,11 @@ static int tcp_emit_segment(struct ips_stack *st, const struct tcp_emit *e, uint
 	o.priority = e->priority;
 	o.set_id = e->set_id;
 	o.id = e->id;
+	if (e->ip_opt && e->ip_opt->len) {
+		o.opts = e->ip_opt->data;
+		o.opts_len = e->ip_opt->len;
+		o.opt = &e->ip_opt->info;
+	}
 	MIB_ADD(st, TcpOutSegs, p->gso_segs ? p->gso_segs : 1);
 	return ip4_output(st, p, &o, mtu_out);
 }
@@ -177,6 +185,7 @@ static void tcp_fill_emit(struct tcp_sock *tp, struct tcp_emit *e)
 	e->mark = tp->mark;
 	e->priority = tp->priority;
 	e->pmtudisc = tp->pmtudisc;
+	e->ip_opt = tp->ip_opt;
 }
 
 static void tcp_established_options(struct tcp_sock *tp, struct wire_tcp_opts *o)
@@ -396,6 +405,8 @@ int tcp_send_synack_req(struct ips_stack *st, struct tcp_req *req, struct tcp_so
 	e.pmtudisc = IP_PMTUDISC_WANT;
 	e.set_id = true;
 	e.id = 0;
+	/* ip_build_and_send_pkt() with ireq_opt: the SYN's options echoed */
+	e.ip_opt = req->ip_opt;
 	return tcp_emit_segment(st, &e, NULL);
 }
 

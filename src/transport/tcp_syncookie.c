@@ -139,6 +139,8 @@ bool tcp_cookie_check(struct tcp_sock *lsk, struct tcp_seg *seg)
 		req->sack_ok = (opts & TS_OPT_SACK) && st->sysctl.ip.tcp_sack;
 		req->ecn_ok = (opts & TS_OPT_ECN) && st->sysctl.ip.tcp_ecn;
 	}
+	/* cookie_v4_check(): ireq_opt from the ACK's options */
+	tcp_req_save_ip_options(st, req, seg);
 	{
 		struct rt_result rt;
 		uint32_t mtu = 1500;

@@ -2358,6 +2358,9 @@ static void t_tcp_options(void)
 
 	l = sizeof(ob);
 	CV("tcp.opt.ip_options.default", getsockopt(s, IPPROTO_IP, IP_OPTIONS, ob, &l), "len=%u", l);
+	l = sizeof(ob);
+	CV("tcp.opt.pktoptions.unconnected", getsockopt(s, IPPROTO_IP, IP_PKTOPTIONS, ob, &l), "len=%u",
+	   l);
 	/* SO_TIMESTAMPING: flags in, struct so_timestamping (flags, bind_phc) out */
 	int tsf[2] = { 0, 0 };
 
@@ -2379,6 +2382,7 @@ static void t_tcp_connected(void)
 {
 	int l = tcp_listener("127.0.0.1", 41500, 8), a = -1, c, v;
 	char b[64], info[512];
+	socklen_t ol;
 
 	CV("tcp.conn.listener_ip_mtu", geti(l, IPPROTO_IP, IP_MTU, &v), "v=%d", v);
 	CV("tcp.conn.listener_acceptconn", geti(l, SOL_SOCKET, SO_ACCEPTCONN, &v), "v=%d", v);
@@ -2389,6 +2393,8 @@ static void t_tcp_connected(void)
 	CV("tcp.conn.accepted_error", geti(a, SOL_SOCKET, SO_ERROR, &v), "v=%d", v);
 	CV("tcp.conn.accepted_ttl", geti(a, IPPROTO_IP, IP_TTL, &v), "v=%d", v);
 	CV("tcp.conn.accepted_tos", geti(a, IPPROTO_IP, IP_TOS, &v), "v=%d", v);
+	CV("tcp.conn.accepted_mcast_ttl", geti(a, IPPROTO_IP, IP_MULTICAST_TTL, &v), "v=%d", v);
+	CV("tcp.conn.client_mcast_ttl", geti(c, IPPROTO_IP, IP_MULTICAST_TTL, &v), "v=%d", v);
 
 	/* IP_PKTINFO and friends are accepted on TCP but give no cmsg */
 	seti(a, IPPROTO_IP, IP_PKTINFO, 1);
@@ -2401,6 +2407,31 @@ static void t_tcp_connected(void)
 	wait_inq(a, 4);
 	CV("tcp.conn.pktinfo_no_cmsg", tcp_recv_cmsg(a, b, sizeof(b), info, sizeof(info), 0, 0), "%s",
 	   info);
+	/* IP_PKTOPTIONS: the SOCK_STREAM-only getsockopt (do_ip_getsockopt) */
+	uint8_t pk[256];
+	struct msghdr m = { .msg_control = pk };
+
+	ol = sizeof(pk);
+	errno = 0;
+	long r = getsockopt(a, IPPROTO_IP, IP_PKTOPTIONS, pk, &ol);
+	int e = errno;
+
+	m.msg_controllen = r == 0 ? ol : 0;
+	cmsg_dump(info, sizeof(info), &m);
+	out("tcp.conn.pktoptions", r, e, "%s", info);
+	seti(c, IPPROTO_IP, IP_PKTINFO, 1);
+	seti(c, IPPROTO_IP, IP_RECVTTL, 1);
+	seti(c, IPPROTO_IP, IP_RECVTOS, 1);
+	ol = sizeof(pk);
+	errno = 0;
+	r = getsockopt(c, IPPROTO_IP, IP_PKTOPTIONS, pk, &ol);
+	e = errno;
+	m.msg_controllen = r == 0 ? ol : 0;
+	cmsg_dump(info, sizeof(info), &m);
+	out("tcp.conn.pktoptions_client", r, e, "%s", info);
+	ol = 4;
+	C("tcp.conn.pktoptions_short", getsockopt(a, IPPROTO_IP, IP_PKTOPTIONS, pk, &ol));
+
 	/* Timestamps: tcp_recv_timestamp() stamps with the last segment read. */
 	static const struct {
 		const char *name;
@@ -2506,8 +2537,52 @@ static void t_tcp_no_port(void)
 		s[i] = socket(AF_INET, SOCK_STREAM, 0);
 		a[i] = -1;
 	}
-	for (int i = 0; i < 4; i++)
+	/* A one-port range: without the option bind(0) owns the port, so a second socket
+	 * finds none; with it, connections to two destinations share the one port, and a
+	 * third to a destination already served finds none (EADDRNOTAVAIL). */
+	int range = (int)(41600u | 41600u << 16);	/* hi << 16 | lo */
+
+	for (int i = 0; i < 2; i++)
+		seti(s[i], IPPROTO_IP, IP_LOCAL_PORT_RANGE, range);
+	C("tcp.noport.range_plain_bind", bind(s[0], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	CV("tcp.noport.range_plain_port", 0, "port=%d", local_port(s[0]));
+	C("tcp.noport.range_plain_bind2", bind(s[1], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	close(s[0]);
+	close(s[1]);
+	for (int i = 0; i < 4; i++) {
+		char nm[64];
+
+		if (i < 2)
+			s[i] = socket(AF_INET, SOCK_STREAM, 0);
+		seti(s[i], IPPROTO_IP, IP_LOCAL_PORT_RANGE, range);
+		seti(s[i], IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+		snprintf(nm, sizeof(nm), "tcp.noport.range_bind%d", i);
+		C(nm, bind(s[i], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+		snprintf(nm, sizeof(nm), "tcp.noport.range_connect%d", i);
+		C(nm, connect(s[i], sap(sin4("127.0.0.1", i == 1 ? 41511 : 41510)),
+			      sizeof(struct sockaddr_in)));
+		snprintf(nm, sizeof(nm), "tcp.noport.range_port%d", i);
+		CV(nm, 0, "port=%d", local_port(s[i]));
+		a[i] = accept(i == 1 ? l2 : l1, NULL, NULL);
+		if (i == 1)
+			break;
+	}
+	/* the third: same destination as the first, no port left */
+	s[2] = socket(AF_INET, SOCK_STREAM, 0);
+	seti(s[2], IPPROTO_IP, IP_LOCAL_PORT_RANGE, range);
+	seti(s[2], IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+	bind(s[2], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in));
+	C("tcp.noport.range_connect_same_dst", connect(s[2], sap(sin4("127.0.0.1", 41510)),
+						      sizeof(struct sockaddr_in)));
+	/* and a plain bind(0) finds the port busy */
+	s[3] = socket(AF_INET, SOCK_STREAM, 0);
+	seti(s[3], IPPROTO_IP, IP_LOCAL_PORT_RANGE, range);
+	C("tcp.noport.range_plain_after", bind(s[3], sap(sin4("127.0.0.1", 0)), sizeof(struct sockaddr_in)));
+	for (int i = 0; i < 4; i++) {
 		close(s[i]);
+		if (a[i] >= 0)
+			close(a[i]);
+	}
 	close(l1);
 	close(l2);
 }
@@ -2704,12 +2779,124 @@ static void t_tcp_icmp(void)
 	close(inj);
 }
 
+/* IP_OPTIONS on TCP: sent on every segment (the MSS shrinks by their length,
+ * icsk_ext_hdr_len); the listener echoes a SYN's options (tcp_v4_save_options) and the
+ * accepted socket has them (reversed source route included). */
+static void t_tcp_ip_options(void)
+{
+	static const uint8_t rr[8] = { IPOPT_NOP, IPOPT_RR, 7, 4, 0, 0, 0, 0 };
+	static const uint8_t ts[12] = { IPOPT_TS, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t lsrr[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4, 127, 0, 0, 1 };
+	static const struct {
+		const char *name;
+		const uint8_t *o;
+		socklen_t len;
+	} os[] = {
+		{ "none", NULL, 0 },
+		{ "rr", rr, sizeof(rr) },
+		{ "ts", ts, sizeof(ts) },
+	};
+	char name[96], h[128];
+	uint8_t got[40];
+	socklen_t gl;
+	static char big[100000];
+	int l = tcp_listener("127.0.0.1", 41530, 8), v;
+
+	for (size_t i = 0; i < sizeof(os) / sizeof(os[0]); i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0), a = -1, mss[2] = { 0, 0 };
+		long n = 0, m;
+
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.set", os[i].name);
+		C(name, setsockopt(c, IPPROTO_IP, IP_OPTIONS, os[i].o, os[i].len));
+		gl = sizeof(got);
+		getsockopt(c, IPPROTO_IP, IP_OPTIONS, got, &gl);
+		hex(h, sizeof(h), got, gl);
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.get", os[i].name);
+		CV(name, 0, "len=%u %s", gl, h);
+		fcntl(c, F_SETFL, O_NONBLOCK);
+		connect(c, sap(sin4("127.0.0.1", 41530)), sizeof(struct sockaddr_in));
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.connected", os[i].name);
+		CV(name, 0, "revents=%#x", wait_fd(c, POLLOUT));
+		fcntl(c, F_SETFL, 0);
+		if (wait_fd(l, POLLIN))
+			a = accept(l, NULL, NULL);
+		gl = sizeof(got);
+		memset(got, 0, sizeof(got));
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.accepted_get", os[i].name);
+		errno = 0;
+		m = a >= 0 ? getsockopt(a, IPPROTO_IP, IP_OPTIONS, got, &gl) : -1;
+		/* the timestamps in a TS option differ from run to run: whether they are set */
+		hex(h, sizeof(h), got, m == 0 ? (got[0] == IPOPT_TS ? 4 : gl) : 0);
+		if (m == 0 && got[0] == IPOPT_TS && gl >= 12)
+			snprintf(h + 8, sizeof(h) - 8, "+stamped=%d,%d", !!memcmp(got + 4, "\0\0\0", 4),
+				 !!memcmp(got + 8, "\0\0\0", 4));
+		CV(name, m, "len=%u %s", gl, h);
+		geti(c, IPPROTO_TCP, TCP_MAXSEG_, &mss[0]);
+		if (a >= 0)
+			geti(a, IPPROTO_TCP, TCP_MAXSEG_, &mss[1]);
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.mss", os[i].name);
+		CV(name, 0, "client=%d accepted=%d", mss[0], mss[1]);
+		/* data both ways */
+		if (a >= 0) {
+			n = send(c, big, sizeof(big), 0);
+			for (m = 0; m < n;) {
+				long k = recv(a, big, sizeof(big), 0);
+
+				if (k <= 0)
+					break;
+				m += k;
+			}
+			send(a, "back", 4, 0);
+			wait_inq(c, 4);
+		}
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.data", os[i].name);
+		CV(name, n, "received=%ld back=%ld", m, recv(c, got, sizeof(got), MSG_DONTWAIT));
+		/* set on a connected socket: the MSS follows at once */
+		setsockopt(c, IPPROTO_IP, IP_OPTIONS, ts, sizeof(ts));
+		geti(c, IPPROTO_TCP, TCP_MAXSEG_, &v);
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.set_connected_mss", os[i].name);
+		CV(name, 0, "mss=%d", v);
+		setsockopt(c, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+		geti(c, IPPROTO_TCP, TCP_MAXSEG_, &v);
+		snprintf(name, sizeof(name), "tcp.ipopt.%s.cleared_mss", os[i].name);
+		CV(name, 0, "mss=%d", v);
+		close(c);
+		if (a >= 0)
+			close(a);
+	}
+	/* a source route: the first hop leaves the option (ip_options_compile() of a user
+	 * option keeps it as faddr) */
+	{
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		C("tcp.ipopt.lsrr.set", setsockopt(c, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr)));
+		gl = sizeof(got);
+		getsockopt(c, IPPROTO_IP, IP_OPTIONS, got, &gl);
+		hex(h, sizeof(h), got, gl);
+		CV("tcp.ipopt.lsrr.get", 0, "len=%u %s", gl, h);
+		close(c);
+	}
+	/* a listener's own options are not the accepted socket's (the SYN's echo is) */
+	setsockopt(l, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr));
+	{
+		int a = -1, c = tcp_pair(l, "127.0.0.1", 41530, &a);
+
+		gl = sizeof(got);
+		C("tcp.ipopt.listener_opts.accepted_get", getsockopt(a, IPPROTO_IP, IP_OPTIONS, got, &gl));
+		CV("tcp.ipopt.listener_opts.accepted_len", 0, "len=%u", gl);
+		close(c);
+		close(a);
+	}
+	close(l);
+}
+
 static void t_tcp(void)
 {
 	t_tcp_options();
 	t_tcp_connected();
 	t_tcp_no_port();
 	t_tcp_icmp();
+	t_tcp_ip_options();
 }
 
 int main(void)
