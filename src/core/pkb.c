@@ -225,9 +225,15 @@ void pkb_csum_resolve(struct pkb *p)
 
 	if (p->ip_summed != PKB_CSUM_PARTIAL)
 		return;
+	if (start < p->data) {
+		/* Received and already past its transport header: the bytes to sum are no
+		 * longer the packet's; what the link vouched for still holds. */
+		p->ip_summed = PKB_CSUM_UNNECESSARY;
+		return;
+	}
 	p->ip_summed = PKB_CSUM_NONE;
-	/* A buffer cut short (a truncated capture, an impairment) has nothing to complete. */
-	if (start < p->data || start + p->csum_offset + 2 > end)
+	/* A buffer cut short has nothing to complete: its receiver will find it wrong. */
+	if (start + p->csum_offset + 2 > end)
 		return;
 	csum_store(start + p->csum_offset, ips_csum_fold(ips_csum_add(0, start, (size_t)(end - start))));
 }

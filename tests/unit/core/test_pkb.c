@@ -176,6 +176,13 @@ TEST(pkb_csum_partial_completes_to_the_full_checksum)
 						    c->data + 14, len)), 0);
 		pkb_csum_resolve(c);	/* nothing left to do */
 		CHECK_MEM(c->data + 14 + 16, want, 2);
+		/* Received and pulled past the transport header: still trusted, unchanged. */
+		pkb_csum_partial(c, c->data + 14, 16, 0x1234);
+		pkb_pull(c, 14 + 20);
+		pkb_csum_resolve(c);
+		CHECK_EQ(c->ip_summed, PKB_CSUM_UNNECESSARY);
+		CHECK_EQ(c->data[-4], 0x12);	/* the field (th + 16) still holds the seed */
+		CHECK_EQ(c->data[-3], 0x34);
 		pkb_free(p);
 		pkb_free(c);
 	}
