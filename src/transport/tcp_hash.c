@@ -30,6 +30,9 @@ int tcp_hash_init(struct tcp_state *ts)
 	ts->bhash_mask = BHASH_SIZE - 1;
 	ts->lh_mask = LHASH_SIZE - 1;
 	ts->st->sysctl.ip.tcp_ehash_entries = EHASH_INIT;
+	/* From the stack's key, not its random stream (seeded worlds stay as they were),
+	 * and through SipHash, so the seed tells nothing of the key. */
+	ts->ehash_secret = (uint32_t)siphash24(ts->st->secret, "inet_ehash_secret", 17);
 	return 0;
 }
 
@@ -72,16 +75,33 @@ void tcp_hash_fini(struct tcp_state *ts)
 	ts->lh = NULL;
 }
 
+static inline uint32_t rol32(uint32_t w, unsigned s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+/* Linux's inet_ehashfn(): jhash_3words(laddr, faddr, lport << 16 | fport, secret), the
+ * secret drawn at random per stack (inet_ehash_secret). The connection hash runs on
+ * every segment; jhash's final mix is a fraction of a SipHash (the ISN and the
+ * ephemeral port offset keep SipHash, as Linux's secure_tcp_seq and
+ * secure_ipv4_port_ephemeral do). */
 uint32_t tcp_ehashfn(struct ips_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		     uint16_t rport)
 {
-	uint8_t key[12];
+	uint32_t a, b, c, secret = tcp_state_of(st)->ehash_secret;
 
-	memcpy(key, &laddr, 4);
-	memcpy(key + 4, &raddr, 4);
-	memcpy(key + 8, &lport, 2);
-	memcpy(key + 10, &rport, 2);
-	return (uint32_t)siphash24(st->secret, key, sizeof(key));
+	a = laddr + 0xdeadbeef;		/* JHASH_INITVAL */
+	b = raddr + 0xdeadbeef;
+	c = ((uint32_t)lport << 16 | rport) + secret;
+	/* __jhash_final() */
+	c ^= b; c -= rol32(b, 14);
+	a ^= c; a -= rol32(c, 11);
+	b ^= a; b -= rol32(a, 25);
+	c ^= b; c -= rol32(b, 16);
+	a ^= c; a -= rol32(c, 4);
+	b ^= a; b -= rol32(a, 14);
+	c ^= b; c -= rol32(b, 24);
+	return c;
 }
 
 static void ehash_link(struct tcp_state *ts, struct tcp_hnode *h)

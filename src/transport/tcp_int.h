@@ -465,6 +465,7 @@ struct tcp_state {
 	uint64_t challenge_stamp_s;
 	struct tcp_sock *all;		/* every tcp_sock, for fini and foreach */
 	size_t ring_bytes;		/* send rings allocated (tcp_mem_bytes) */
+	uint32_t ehash_secret;		/* tcp_ehashfn()'s jhash seed (inet_ehash_secret) */
 };
 
 struct tcp_lnode {			/* listener table entry */
