@@ -219,6 +219,8 @@ struct tcpv {
 	const uint8_t *payload;
 	size_t plen;
 	uint8_t proto;
+	const uint8_t *ipopts;		/* IP options (ihl > 5) */
+	size_t ipoptlen;
 };
 
 static int parse_ip_tcp(const uint8_t *p, size_t len, struct tcpv *v)
@@ -234,8 +236,10 @@ static int parse_ip_tcp(const uint8_t *p, size_t len, struct tcpv *v)
 	v->proto = p[9];
 	memcpy(&v->saddr, p + 12, 4);
 	memcpy(&v->daddr, p + 16, 4);
-	if (v->proto != IPPROTO_TCP || len < ihl + 20)
+	if (v->proto != IPPROTO_TCP || len < ihl + 20 || ihl < 20)
 		return -1;
+	v->ipopts = p + 20;
+	v->ipoptlen = ihl - 20;
 	p += ihl;
 	len -= ihl;
 	doff = (size_t)(p[12] >> 4) * 4;
@@ -319,6 +323,28 @@ static uint16_t csum16(const uint8_t *p, size_t n, uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+/* An IPv4 header with olen bytes of options (a multiple of 4) at b; returns its length. */
+static size_t build_ip_opts(struct harness *h, uint8_t *b, uint8_t proto, size_t plen,
+			    uint32_t src, uint32_t dst, uint8_t tos, const uint8_t *opts, size_t olen)
+{
+	size_t hl = 20 + olen;
+
+	b[0] = (uint8_t)(0x40 | hl / 4);
+	b[1] = tos;
+	put_be16(b + 2, (uint16_t)(hl + plen));
+	put_be16(b + 4, h->ip_id++);
+	put_be16(b + 6, 0x4000);
+	b[8] = 64;
+	b[9] = proto;
+	put_be16(b + 10, 0);
+	memcpy(b + 12, &src, 4);
+	memcpy(b + 16, &dst, 4);
+	if (olen)
+		memcpy(b + 20, opts, olen);
+	put_be16(b + 10, csum16(b, hl, 0));
+	return hl;
 }
 
 static size_t build_ip(struct harness *h, uint8_t *b, uint8_t proto, size_t plen, uint32_t src,
@@ -468,7 +494,34 @@ struct pspec {
 	bool ect0, ce;
 	bool has_tos;
 	uint32_t tos;
+	bool has_ipopt;			/* ipopt HEX: IP options sent / expected exactly */
+	uint8_t ipopt[40];
+	size_t ipopt_len;
+	bool has_ipdst;			/* ipdst A.B.C.D: the IP destination expected (a
+					 * source route's first hop) */
+	uint32_t ipdst;
 };
+
+/* HEX (pairs of digits) into at most 40 bytes, padded with EOL to a multiple of 4;
+ * "-": none. */
+static int parse_ipopt_hex(const char *w, uint8_t *out, size_t *len)
+{
+	size_t n = strcmp(w, "-") ? strlen(w) : 0;
+
+	if (n % 2 || n / 2 > 40)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned x;
+
+		if (sscanf(w + 2 * i, "%2x", &x) != 1)
+			return -1;
+		out[i] = (uint8_t)x;
+	}
+	*len = n / 2;
+	while (*len % 4 && *len < 40)
+		out[(*len)++] = 0;
+	return 0;
+}
 
 /* FLAGS SEQ:END(LEN) [ack N] [win N] [urg N] [ect0|ce] [<opts>] */
 static int parse_pspec(struct harness *h, struct tok *t, struct pspec *p)
@@ -525,6 +578,16 @@ static int parse_pspec(struct harness *h, struct tok *t, struct pspec *p)
 			next_word(t, w, sizeof(w));
 			p->has_tos = true;
 			parse_u32(w, &p->tos);
+		} else if (!strcmp(w, "ipopt")) {
+			next_word(t, w, sizeof(w));
+			p->has_ipopt = true;
+			if (parse_ipopt_hex(w, p->ipopt, &p->ipopt_len) < 0)
+				return hfail(h, "bad ipopt '%s' (hex, at most 40 bytes)", w);
+		} else if (!strcmp(w, "ipdst")) {
+			next_word(t, w, sizeof(w));
+			p->has_ipdst = true;
+			if (inet_pton(AF_INET, w, &p->ipdst) != 1)
+				return hfail(h, "bad ipdst '%s'", w);
 		} else {
 			return hfail(h, "unexpected '%s' in packet", w);
 		}
@@ -555,14 +618,17 @@ static int inject_tcp(struct harness *h, struct hpeer *c, const struct pspec *p)
 	uint8_t *th;
 	uint8_t tos = 0;
 	uint16_t sport, dport;
+	size_t ihl;
 
 	if (p->has_opts && build_opts(h, c, p->opts, opts, &olen) < 0)
 		return -1;
+	if (p->has_ipdst)
+		return hfail(h, "ipdst is for packets the stack sends");
 	while (olen % 4)
 		opts[olen++] = 0;
 	hl = 20 + olen;
 	tl = hl + p->len;
-	if (tl + 20 > sizeof(b))
+	if (tl + 60 > sizeof(b))
 		return hfail(h, "packet too big");
 	if (p->ect0)
 		tos = 2;
@@ -570,8 +636,9 @@ static int inject_tcp(struct harness *h, struct hpeer *c, const struct pspec *p)
 		tos = 3;
 	if (p->has_tos)
 		tos = (uint8_t)p->tos;
-	build_ip(h, b, IPPROTO_TCP, tl, src, dst, tos);
-	th = b + 20;
+	ihl = build_ip_opts(h, b, IPPROTO_TCP, tl, src, dst, tos, p->ipopt,
+			    p->has_ipopt ? p->ipopt_len : 0);
+	th = b + ihl;
 	memset(th, 0, hl);
 	peer_ports(h, c, &sport, &dport);
 	put_be16(th, sport);
@@ -586,7 +653,7 @@ static int inject_tcp(struct harness *h, struct hpeer *c, const struct pspec *p)
 	for (uint32_t i = 0; i < p->len; i++)
 		th[hl + i] = pattern(p->seq + i - ((p->flags & WIRE_TCP_SYN) ? 0 : 1));
 	wire_tcp_csum_fill(th, tl, src, dst);
-	return ips_cbdev_inject(h->st, "tun0", b, 20 + tl) < 0 ? hfail(h, "inject failed") : 0;
+	return ips_cbdev_inject(h->st, "tun0", b, ihl + tl) < 0 ? hfail(h, "inject failed") : 0;
 }
 
 /* Compare an outbound options string with the expected spec (comma items; '*' matches
@@ -669,6 +736,21 @@ static int match_out(struct harness *h, struct hpeer *c, const struct pspec *p, 
 		return hfail(h, "expected ECT(0): tos 0x%x, %s", v.tos, got);
 	if (p->has_tos && v.tos != p->tos)
 		return hfail(h, "expected tos 0x%x: tos 0x%x, %s", p->tos, v.tos, got);
+	if (p->has_ipdst && v.daddr != p->ipdst) {
+		char a[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &v.daddr, a, sizeof(a));
+		return hfail(h, "IP destination differs: %s, %s", a, got);
+	}
+	if (p->has_ipopt &&
+	    (v.ipoptlen != p->ipopt_len || memcmp(v.ipopts, p->ipopt, p->ipopt_len))) {
+		char x[100];
+
+		for (size_t i = 0; i < v.ipoptlen && i < 40; i++)
+			snprintf(x + 2 * i, sizeof(x) - 2 * i, "%02x", v.ipopts[i]);
+		x[2 * (v.ipoptlen < 40 ? v.ipoptlen : 40)] = 0;
+		return hfail(h, "IP options differ: ipopt %s, %s", v.ipoptlen ? x : "(none)", got);
+	}
 	if (p->has_opts) {
 		char o[400];
 
@@ -970,6 +1052,7 @@ static const struct optdef optdefs[] = {
 	{ "IP_TOS", IPPROTO_IP, IP_TOS }, { "IP_TTL", IPPROTO_IP, IP_TTL },
 	{ "IP_RECVERR", IPPROTO_IP, IP_RECVERR }, { "IP_MTU", IPPROTO_IP, IP_MTU },
 	{ "IP_MTU_DISCOVER", IPPROTO_IP, IP_MTU_DISCOVER },
+	{ "IP_OPTIONS", IPPROTO_IP, IP_OPTIONS },
 	{ NULL, 0, 0 }
 };
 
@@ -1369,6 +1452,18 @@ static int do_call(struct harness *h, const char *cmd, struct tok *t)
 		}
 		if (o->opt == TCP_CONGESTION && o->level == IPPROTO_TCP) {
 			rc = tcp_setsockopt(tp, o->level, o->opt, w2, (socklen_t)strlen(w2));
+		} else if (o->opt == IP_OPTIONS && o->level == IPPROTO_IP) {
+			/* HEX, compiled as setsockopt(IP_OPTIONS) does (as root) */
+			uint8_t d[40];
+			size_t n = 0;
+			struct wire_ipv4_opts info;
+
+			memset(d, 0, sizeof(d));
+			memset(&info, 0, sizeof(info));
+			rc = -EINVAL;
+			if (parse_ipopt_hex(w2, d, &n) == 0 &&
+			    (!n || wire_ipv4_opts_compile_user(d, &n, true, NULL, NULL, &info) == 0))
+				rc = tcp_set_ip_options(tp, d, (uint8_t)n, &info);
 		} else if (o->opt == SO_LINGER && o->level == SOL_SOCKET) {
 			struct linger l = { 0, 0 };
 

@@ -59,6 +59,7 @@ OPTS = {
     "IP_TOS": (socket.IPPROTO_IP, 1), "IP_TTL": (socket.IPPROTO_IP, 2),
     "IP_RECVERR": (socket.IPPROTO_IP, 11), "IP_MTU": (socket.IPPROTO_IP, 14),
     "IP_MTU_DISCOVER": (socket.IPPROTO_IP, 10),
+    "IP_OPTIONS": (socket.IPPROTO_IP, 4),
 }
 IFIELDS = {     # offset, size in struct tcp_info (Linux 6.7+)
     "state": (0, 1), "ca_state": (1, 1), "retransmits": (2, 1), "probes": (3, 1),
@@ -112,10 +113,21 @@ def csum(data):
     return (~s) & 0xFFFF
 
 
-def ip_hdr(proto, plen, src, dst, tos, ident):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + plen, ident, 0x4000, 64, proto, 0,
-                    socket.inet_aton(src), socket.inet_aton(dst))
+def ip_hdr(proto, plen, src, dst, tos, ident, opts=b""):
+    hl = 20 + len(opts)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | hl // 4, tos, hl + plen, ident, 0x4000, 64, proto,
+                    0, socket.inet_aton(src), socket.inet_aton(dst)) + opts
     return h[:10] + struct.pack("!H", csum(h)) + h[12:]
+
+
+def ipopt_bytes(hexs):
+    """ipopt HEX: IP option bytes, padded with EOL to a multiple of 4; "-": none."""
+    b = bytes.fromhex(hexs) if hexs != "-" else b""
+    if len(b) > 40:
+        raise Fail("ipopt longer than 40 bytes")
+    while len(b) % 4:
+        b += b"\0"
+    return b
 
 
 def opts_str(o, base):
@@ -182,6 +194,7 @@ def parse_out(data):
     p = Pkt()
     p.tos = data[1]
     p.daddr = socket.inet_ntoa(data[16:20])
+    p.ipopts = data[20:ihl]
     t = data[ihl:]
     doff = (t[12] >> 4) * 4
     p.sport, p.dport, p.seq, p.ack = struct.unpack("!HHII", t[:12])
@@ -253,11 +266,18 @@ def parse_pspec(words_line):
     s.seq, s.end, s.len = int(a), int(e), int(ln)
     s.ack = s.win = s.urg = s.tos = None
     s.ect0 = s.ce = False
+    s.ipopt = s.ipdst = None
     i = 2
     while i < len(w):
         k = w[i]
         if k in ("ack", "win", "urg", "tos"):
             setattr(s, k, int(w[i + 1], 0))
+            i += 2
+        elif k == "ipopt":
+            s.ipopt = ipopt_bytes(w[i + 1])
+            i += 2
+        elif k == "ipdst":
+            s.ipdst = w[i + 1]
             i += 2
         elif k == "ect0":
             s.ect0 = True
@@ -456,7 +476,10 @@ class Runner:
         ck = csum(ph + th)
         th = th[:16] + struct.pack("!H", ck) + th[18:]
         self.ident += 1
-        os.write(self.tun, ip_hdr(6, len(th), c.addr, LOCAL, tos, self.ident) + th)
+        if s.ipdst is not None:
+            self.fail("ipdst is for packets the stack sends")
+        os.write(self.tun, ip_hdr(6, len(th), c.addr, LOCAL, tos, self.ident,
+                                  s.ipopt or b"") + th)
 
     def inject_icmp(self, words, c):
         typ, code, mtu = 3, 0, 0
@@ -563,6 +586,10 @@ class Runner:
             self.fail("expected ECT(0): tos 0x%x, %s" % (p.tos, got))
         if s.tos is not None and p.tos != s.tos:
             self.fail("expected tos 0x%x: tos 0x%x, %s" % (s.tos, p.tos, got))
+        if s.ipdst is not None and p.daddr != s.ipdst:
+            self.fail("IP destination differs: %s, %s" % (p.daddr, got))
+        if s.ipopt is not None and p.ipopts != s.ipopt:
+            self.fail("IP options differ: ipopt %s, %s" % (p.ipopts.hex() or "(none)", got))
         if s.opts is not None:
             og = opts_str(p.opts, c.remote_isn)
             if not opts_match(s.opts, og):
@@ -758,6 +785,8 @@ class Runner:
             try:
                 if a[0] == "TCP_CONGESTION":
                     s.setsockopt(lv, opt, a[1].encode())
+                elif a[0] == "IP_OPTIONS":
+                    s.setsockopt(lv, opt, ipopt_bytes(a[1]))
                 elif a[0] == "SO_LINGER":
                     on, ln = a[1].split(",")
                     s.setsockopt(lv, opt, struct.pack("ii", int(on), int(ln)))
