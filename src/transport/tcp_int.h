@@ -598,9 +598,13 @@ void tcp_send_fin(struct tcp_sock *tp);
 int tcp_send_syn(struct tcp_sock *tp);
 int tcp_send_synack_req(struct ips_stack *st, struct tcp_req *req, struct tcp_sock *lsk);
 void tcp_send_reset_reply(struct ips_stack *st, const struct tcp_seg *seg);
-void tcp_send_ack_raw(struct ips_stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport,
-		      uint16_t dport, uint32_t seq, uint32_t ack, uint32_t win, uint32_t tsval,
-		      uint32_t tsecr, bool ts, uint8_t tos, uint16_t extra_flags);
+/* ip_send_unicast_reply()'s options: the echo of seg's IP options into o (o->len 0:
+ * none); -EINVAL when they cannot be echoed (no reply then). */
+int tcp_ip_options_echo(struct ips_stack *st, const struct tcp_seg *seg, struct tcp_ipopt *o);
+void tcp_send_ack_raw(struct ips_stack *st, const struct tcp_seg *seg, uint32_t saddr,
+		      uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		      uint32_t win, uint32_t tsval, uint32_t tsecr, bool ts, uint8_t tos,
+		      uint16_t extra_flags);
 void tcp_push(struct tcp_sock *tp, int nonagle);
 bool tcp_write_xmit(struct tcp_sock *tp, uint32_t mss, int nonagle, int push_one);
 void tcp_xmit_retransmit_queue(struct tcp_sock *tp);
@@ -620,7 +624,7 @@ void tcp_check_space(struct tcp_sock *tp);
 void tcp_data_snd_check(struct tcp_sock *tp);
 bool tcp_schedule_loss_probe(struct tcp_sock *tp, bool advancing_rto);
 void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu);
-void tcp_tw_send_ack(struct ips_stack *st, struct tcp_tw *tw);
+void tcp_tw_send_ack(struct ips_stack *st, struct tcp_tw *tw, const struct tcp_seg *seg);
 void tcp_req_send_ack(struct ips_stack *st, struct tcp_req *req, const struct tcp_seg *seg);
 uint32_t tcp_rec_data_seq(const struct tcp_txrec *r);
 uint32_t tcp_rec_data_len(const struct tcp_txrec *r);

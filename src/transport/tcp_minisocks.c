@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "ip/ip.h"
-#include "ip/route.h"
 #include "transport/tcp_int.h"
 
 /* ---- request sockets ---- */
@@ -66,36 +65,20 @@ static uint16_t tcp_route_advmss(struct ips_stack *st, struct tcp_sock *lsk, uin
 	return (uint16_t)(adv > 65535 ? 65535 : adv);
 }
 
-/* TS flag 3 in an echo: Linux stamps a prespecified address when inet_addr_type() is
- * not RTN_UNICAST. */
-static bool tcp_prespec_is_ours(void *arg, uint32_t addr)
-{
-	return route_addr_type(arg, addr) != RTN_UNICAST_;
-}
-
 /* tcp_v4_save_options(): the reply options for the connection seg opens, the echo of
  * the options it arrived with (a source route reversed, __ip_options_echo()); none
  * when it had none or they cannot be echoed. */
 void tcp_req_save_ip_options(struct ips_stack *st, struct tcp_req *req, const struct tcp_seg *seg)
 {
-	const struct wire_ipv4_opts *in;
-
-	struct tcp_ipopt *o;
+	struct tcp_ipopt o;
 
 	free(req->ip_opt);
 	req->ip_opt = NULL;
-	if (!seg->pkb || !seg->pkb->nh)
+	if (tcp_ip_options_echo(st, seg, &o) < 0 || !o.len)
 		return;
-	in = &IP4_CB(seg->pkb)->opt;
-	if (!in->optlen || !(o = calloc(1, sizeof(*o))))
-		return;
-	if (wire_ipv4_opts_echo(seg->pkb->nh, in, o->data, &o->info, tcp_prespec_is_ours, st) < 0 ||
-	    !o->info.optlen) {
-		free(o);
-		return;
-	}
-	o->len = o->info.optlen;
-	req->ip_opt = o;
+	req->ip_opt = malloc(sizeof(*req->ip_opt));
+	if (req->ip_opt)
+		*req->ip_opt = o;
 }
 
 static void tcp_req_from_syn(struct tcp_sock *lsk, struct tcp_req *req, const struct tcp_seg *seg,
@@ -644,7 +627,7 @@ static void tw_ack_rate_limited(struct ips_stack *st, struct tcp_tw *tw, const s
 		}
 		tw->last_oow_ack_ms = now ? now : 1;
 	}
-	tcp_tw_send_ack(st, tw);
+	tcp_tw_send_ack(st, tw, seg);
 }
 
 /* Linux tcp_timewait_state_process() + the TCP_TW_* dispositions of tcp_v4_rcv(). */
@@ -679,7 +662,7 @@ void tcp_tw_process(struct tcp_tw *tw, struct tcp_seg *seg)
 			tw->ts_recent = seg->opt.tsval;
 		}
 		tcp_tw_reschedule(st, tw, TCP_TIMEWAIT_LEN_MS);
-		tcp_tw_send_ack(st, tw);
+		tcp_tw_send_ack(st, tw, seg);
 		return;
 	}
 	/* TIME_WAIT proper */
@@ -715,7 +698,7 @@ void tcp_tw_process(struct tcp_tw *tw, struct tcp_seg *seg)
 		}
 		/* no listener: tcp_v4_rcv()'s TCP_TW_SYN falls through to TCP_TW_ACK, the
 		 * time-wait ACK, without the out-of-window rate limit */
-		tcp_tw_send_ack(st, tw);
+		tcp_tw_send_ack(st, tw, seg);
 		return;
 	}
 	if (paws_reject)

@@ -410,14 +410,45 @@ int tcp_send_synack_req(struct ips_stack *st, struct tcp_req *req, struct tcp_so
 	return tcp_emit_segment(st, &e, NULL);
 }
 
-/* A bare ACK from outside a full socket (time-wait, request socket). */
-void tcp_send_ack_raw(struct ips_stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport,
-		      uint16_t dport, uint32_t seq, uint32_t ack, uint32_t win, uint32_t tsval,
-		      uint32_t tsecr, bool ts, uint8_t tos, uint16_t extra_flags)
+/* TS flag 3 in an echo: Linux stamps a prespecified address when inet_addr_type() is
+ * not RTN_UNICAST. */
+static bool tcp_prespec_is_ours(void *arg, uint32_t addr)
+{
+	return route_addr_type(arg, addr) != RTN_UNICAST_;
+}
+
+int tcp_ip_options_echo(struct ips_stack *st, const struct tcp_seg *seg, struct tcp_ipopt *o)
+{
+	const struct wire_ipv4_opts *in;
+
+	memset(o, 0, sizeof(*o));
+	if (!seg || !seg->pkb || !seg->pkb->nh)
+		return 0;
+	in = &IP4_CB(seg->pkb)->opt;
+	if (!in->optlen)
+		return 0;
+	if (wire_ipv4_opts_echo(seg->pkb->nh, in, o->data, &o->info, tcp_prespec_is_ours, st) < 0) {
+		memset(o, 0, sizeof(*o));
+		return -EINVAL;
+	}
+	o->len = o->info.optlen;
+	return 0;
+}
+
+/* A bare ACK from outside a full socket (time-wait, request socket), answering seg
+ * (NULL: none), whose IP options it echoes as ip_send_unicast_reply() does; when they
+ * cannot be echoed nothing is sent. */
+void tcp_send_ack_raw(struct ips_stack *st, const struct tcp_seg *seg, uint32_t saddr,
+		      uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		      uint32_t win, uint32_t tsval, uint32_t tsecr, bool ts, uint8_t tos,
+		      uint16_t extra_flags)
 {
 	struct wire_tcp_opts o;
 	struct tcp_emit e;
+	struct tcp_ipopt ipo;
 
+	if (tcp_ip_options_echo(st, seg, &ipo) < 0)
+		return;
 	memset(&e, 0, sizeof(e));
 	memset(&o, 0, sizeof(o));
 	e.saddr = saddr;
@@ -439,6 +470,7 @@ void tcp_send_ack_raw(struct ips_stack *st, uint32_t saddr, uint32_t daddr, uint
 	e.pmtudisc = IP_PMTUDISC_WANT;
 	e.set_id = true;
 	e.id = 0;
+	e.ip_opt = &ipo;
 	tcp_emit_segment(st, &e, NULL);
 }
 
@@ -566,10 +598,15 @@ void tcp_send_active_reset(struct tcp_sock *tp)
 void tcp_send_reset_reply(struct ips_stack *st, const struct tcp_seg *seg)
 {
 	struct tcp_emit e;
+	struct tcp_ipopt ipo;
 
 	if (seg->flags & WIRE_TCP_RST)
 		return;
+	/* ip_send_unicast_reply(): the segment's options echoed, or no reply */
+	if (tcp_ip_options_echo(st, seg, &ipo) < 0)
+		return;
 	memset(&e, 0, sizeof(e));
+	e.ip_opt = &ipo;
 	e.saddr = seg->daddr;
 	e.daddr = seg->saddr;
 	e.sport = seg->th.dport;
@@ -1333,11 +1370,11 @@ void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu)
 }
 
 /* ACKs for objects without a full socket. */
-void tcp_tw_send_ack(struct ips_stack *st, struct tcp_tw *tw)
+void tcp_tw_send_ack(struct ips_stack *st, struct tcp_tw *tw, const struct tcp_seg *seg)
 {
 	uint32_t win = tw->rcv_wnd >> tw->rcv_wscale;
 
-	tcp_send_ack_raw(st, tw->h.laddr, tw->h.raddr, tw->h.lport, tw->h.rport, tw->snd_nxt,
+	tcp_send_ack_raw(st, seg, tw->h.laddr, tw->h.raddr, tw->h.lport, tw->h.rport, tw->snd_nxt,
 			 tw->rcv_nxt, win, tcp_tsval(st, tw->ts_off), tw->ts_recent, tw->tstamp_ok,
 			 tw->tos, 0);
 }
@@ -1345,8 +1382,7 @@ void tcp_tw_send_ack(struct ips_stack *st, struct tcp_tw *tw)
 void tcp_req_send_ack(struct ips_stack *st, struct tcp_req *req, const struct tcp_seg *seg)
 {
 	/* tcp_v4_reqsk_send_ack(): RFC 7323 2.3 - the window in a non-SYN is scaled */
-	tcp_send_ack_raw(st, req->h.laddr, req->h.raddr, req->h.lport, req->h.rport, req->iss + 1,
-			 req->irs + 1, req->rcv_wnd >> req->rcv_wscale, tcp_tsval(st, req->ts_off),
-			 req->ts_recent, req->tstamp_ok, req->tos, 0);
-	(void)seg;
+	tcp_send_ack_raw(st, seg, req->h.laddr, req->h.raddr, req->h.lport, req->h.rport,
+			 req->iss + 1, req->irs + 1, req->rcv_wnd >> req->rcv_wscale,
+			 tcp_tsval(st, req->ts_off), req->ts_recent, req->tstamp_ok, req->tos, 0);
 }
