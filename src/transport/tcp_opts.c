@@ -541,9 +541,14 @@ int tcp_set_ip_options(struct tcp_sock *tp, const uint8_t *data, uint8_t len,
 		tp->ip_opt->info = *info;
 	}
 	/* do_ip_setsockopt(): icsk_ext_hdr_len changes and icsk_sync_mss() runs with the
-	 * MTU in use; a socket that never had a route keeps its MSS until connect() */
+	 * MTU cookie, whatever the state. A socket that never had a route (unconnected,
+	 * listening) has cookie 0: __tcp_mtu_to_mss() floors at tcp_min_snd_mss and
+	 * tcp_header_len, still 0 there, takes away 0 - 20: TCP_MAXSEG reads
+	 * tcp_min_snd_mss + 20 (68) until connect() syncs to the route. */
 	if (tp->pmtu)
 		tcp_sync_mss(tp, tp->pmtu);
+	else
+		tp->mss_cache = (uint32_t)tp->st->sysctl.ip.tcp_min_snd_mss + WIRE_TCP_HLEN;
 	return 0;
 }
 

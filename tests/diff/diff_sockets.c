@@ -2876,14 +2876,30 @@ static void t_tcp_ip_options(void)
 		CV("tcp.ipopt.lsrr.get", 0, "len=%u %s", gl, h);
 		close(c);
 	}
+	/* a socket that never had a route: do_ip_setsockopt() syncs the MSS to its MTU
+	 * cookie, 0 (tcp_min_snd_mss + 20 by Linux's arithmetic), and clearing does too */
+	{
+		int c = socket(AF_INET, SOCK_STREAM, 0), m0 = 0, m1 = 0, m2 = 0;
+
+		geti(c, IPPROTO_TCP, TCP_MAXSEG_, &m0);
+		setsockopt(c, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr));
+		geti(c, IPPROTO_TCP, TCP_MAXSEG_, &m1);
+		setsockopt(c, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+		geti(c, IPPROTO_TCP, TCP_MAXSEG_, &m2);
+		CV("tcp.ipopt.unconnected_mss", 0, "before=%d set=%d cleared=%d", m0, m1, m2);
+		close(c);
+	}
 	/* a listener's own options are not the accepted socket's (the SYN's echo is) */
 	setsockopt(l, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr));
+	CV("tcp.ipopt.listener_mss", geti(l, IPPROTO_TCP, TCP_MAXSEG_, &v), "mss=%d", v);
 	{
-		int a = -1, c = tcp_pair(l, "127.0.0.1", 41530, &a);
+		int a = -1, c = tcp_pair(l, "127.0.0.1", 41530, &a), mss = 0;
 
 		gl = sizeof(got);
 		C("tcp.ipopt.listener_opts.accepted_get", getsockopt(a, IPPROTO_IP, IP_OPTIONS, got, &gl));
 		CV("tcp.ipopt.listener_opts.accepted_len", 0, "len=%u", gl);
+		geti(a, IPPROTO_TCP, TCP_MAXSEG_, &mss);
+		CV("tcp.ipopt.listener_opts.accepted_mss", 0, "mss=%d", mss);
 		close(c);
 		close(a);
 	}
