@@ -318,6 +318,21 @@ int inet_dgram_route(struct sock *sk, const struct msghdr *msg, uint32_t daddr, 
 	return 0;
 }
 
+int inet_dgram_copy_in(struct sock *sk, const struct msghdr *msg, size_t len, struct pkb **out)
+{
+	int err = sock_error(sk);
+
+	if (err)
+		return err;
+	if (sk->shutdown & SEND_SHUTDOWN)
+		return -EPIPE;
+	*out = stack_pkb_alloc(sk->st, len);
+	if (!*out)
+		return -ENOBUFS;
+	sock_iov_copy_from(pkb_put(*out, len), msg, len);
+	return 0;
+}
+
 int inet_dgram_send(struct sock *sk, const struct msghdr *msg, size_t len, int flags,
 		    uint8_t proto, struct inet_dgram *d,
 		    void (*fill)(struct sock *sk, uint8_t *p, size_t len))
@@ -335,18 +350,13 @@ int inet_dgram_send(struct sock *sk, const struct msghdr *msg, size_t len, int f
 		sock_local_error(sk, EMSGSIZE, d->daddr, sk->dport, mtu - optlen);
 		return -EMSGSIZE;
 	}
-	err = sock_error(sk);
+	struct pkb *pkb;
+
+	err = inet_dgram_copy_in(sk, msg, len, &pkb);
 	if (err)
 		return err;
-	if (sk->shutdown & SEND_SHUTDOWN)
-		return -EPIPE;
-	struct pkb *pkb = stack_pkb_alloc(st, len);
+	uint8_t *p = pkb->data;
 
-	if (!pkb)
-		return -ENOBUFS;
-	uint8_t *p = pkb_put(pkb, len);
-
-	sock_iov_copy_from(p, msg, len);
 	if (fill)
 		fill(sk, p, len);
 	pkb->th = p;

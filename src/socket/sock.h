@@ -356,6 +356,8 @@ struct inet_dgram {
  * device and source for multicast, the route, broadcast permission, the source address. */
 int inet_dgram_route(struct sock *sk, const struct msghdr *msg, uint32_t daddr, bool hdrincl,
 		     struct inet_dgram *d);
+/* A pending error, shutdown (EPIPE), then a buffer holding the user's len bytes. */
+int inet_dgram_copy_in(struct sock *sk, const struct msghdr *msg, size_t len, struct pkb **out);
 /* The rest: the size against the path MTU (EMSGSIZE queued as a local error), a pending
  * error, shutdown, the user's bytes copied (fill, if given, edits them), the IP header
  * from the socket and the cmsgs, ip4_output(). Returns 0 or -errno. */

@@ -265,18 +265,12 @@ static long raw_send_hdrinc(struct sock *sk, const struct msghdr *msg, size_t le
 	}
 	if (len < WIRE_IPV4_HLEN)
 		return -EINVAL;
-	err = sock_error(sk);
+	struct pkb *pkb;
+
+	err = inet_dgram_copy_in(sk, msg, len, &pkb);
 	if (err)
 		return err;
-	if (sk->shutdown & SEND_SHUTDOWN)
-		return -EPIPE;
-	struct pkb *pkb = stack_pkb_alloc(st, len);
-
-	if (!pkb)
-		return -ENOBUFS;
-	uint8_t *iph = pkb_put(pkb, len);
-
-	sock_iov_copy_from(iph, msg, len);
+	uint8_t *iph = pkb->data;
 	size_t ihl = wire_ipv4_hdr_len(iph);
 
 	/* "If ihl points beyond the length of the buffer passed in, reject the frame". */

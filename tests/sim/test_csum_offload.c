@@ -17,17 +17,6 @@
 
 #define SA(x) ((struct sockaddr *)&(x))
 
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
 /* The TCP checksum of an IPv4 packet is complete and right. */
 static bool tcp_csum_valid(const uint8_t *ip, size_t len)
 {

@@ -12,21 +12,11 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "support/support.h"
 #include "test.h"
 
 #define NTHREADS 16
 #define ROUNDS 50
-
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
 
 struct rx {
 	int fd;

@@ -19,17 +19,6 @@
 #include "test.h"
 #include "transport/tcp.h"
 
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
 #define SA(x) ((struct sockaddr *)&(x))
 
 static int listener(ips_stack *st, int port, int backlog)

@@ -16,17 +16,6 @@
 #include "support/support.h"
 #include "test.h"
 
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
 #define SA(x) ((struct sockaddr *)&(x))
 
 static int listener(ips_stack *st, const char *addr, int port)

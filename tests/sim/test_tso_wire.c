@@ -19,17 +19,6 @@
 #define SA(x) ((struct sockaddr *)&(x))
 #define XFER_BYTES (2L << 20)
 
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
 struct run {
 	uint8_t sent_sha[32], got_sha[32];
 	long got;

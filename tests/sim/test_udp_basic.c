@@ -5,18 +5,8 @@
 #include <ipstack/ipstack.h>
 #include <string.h>
 
+#include "support/support.h"
 #include "test.h"
-
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
 
 static uint64_t counter(ips_stack *st, const char *name)
 {

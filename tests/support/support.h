@@ -15,6 +15,7 @@
 #ifndef IPS_TEST_SUPPORT_H
 #define IPS_TEST_SUPPORT_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,8 @@
 
 /* "10.0.0.1" -> network order */
 uint32_t A(const char *dotted);
+/* "10.0.0.1", 80 -> a struct sockaddr_in */
+struct sockaddr_in sin4(const char *dotted, int port);
 /* network order -> static string (two rotating buffers) */
 const char *S(uint32_t addr);
 

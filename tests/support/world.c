@@ -151,3 +151,14 @@ int host_router_host(ips_world *w, ips_stack **a, ips_stack **r, ips_stack **b, 
 		fprintf(stderr, "  host_router_host: %d\n", err);
 	return err;
 }
+
+struct sockaddr_in sin4(const char *dotted, int port)
+{
+	struct sockaddr_in s;
+
+	memset(&s, 0, sizeof(s));
+	s.sin_family = AF_INET;
+	s.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, dotted, &s.sin_addr);
+	return s;
+}
