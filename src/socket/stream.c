@@ -125,7 +125,7 @@ static void stream_release(struct sock *sk)
 		return;
 	tcp_sock_set_wake(tp, NULL);
 	tcp_sock_set_icmp_error(tp, NULL);
-	saved = stack_pass_begin(sk->st);	/* one clock read (see stream_tcp_sendmsg) */
+	saved = stack_pass_begin(sk->st);	/* one clock read (see stream_tcp_io) */
 	tcp_close(tp);
 	stack_pass_end(saved);
 }
@@ -218,7 +218,7 @@ long stream_connect(struct sock *sk, const struct sockaddr_in *sin, socklen_t le
 		if (sin->sin_family != AF_INET)
 			return -EAFNOSUPPORT;
 		{
-			/* one clock read for the SYN (see stream_tcp_sendmsg) */
+			/* one clock read for the SYN (see stream_tcp_io) */
 			struct stack_pass saved = stack_pass_begin(sk->st);
 
 			err = tcp_connect(tp, sin->sin_addr.s_addr, ntohs(sin->sin_port));
@@ -383,33 +383,20 @@ long stream_accept(struct sock *sk, int flags, struct sock **newsk, struct socka
 
 /* ---- send ---- */
 
-/* TCP's work for one send or receive reads the clock once (stack_pass_begin(): TCP reads
- * it several times per segment, ~40 ns each on these VMs; docs/performance.md). Never
- * around sock_wait(). */
-static ssize_t stream_tcp_sendmsg(struct sock *sk, struct tcp_sock *tp, const struct iovec *iov,
-				  int n, int flags)
+/* TCP's work for one send or receive (io: tcp_sendmsg or tcp_recvmsg) reads the clock
+ * once (stack_pass_begin(): TCP reads it several times per segment, ~40 ns each on these
+ * VMs; docs/performance.md). Never around sock_wait(). */
+static ssize_t stream_tcp_io(struct sock *sk, struct tcp_sock *tp,
+			     ssize_t (*io)(struct tcp_sock *, const struct iovec *, int, int),
+			     const struct iovec *iov, int n, int flags)
 {
 	struct stack_pass saved;
 	ssize_t r;
 
 	if (!sk->st)
-		return tcp_sendmsg(tp, iov, n, flags);
+		return io(tp, iov, n, flags);
 	saved = stack_pass_begin(sk->st);
-	r = tcp_sendmsg(tp, iov, n, flags);
-	stack_pass_end(saved);
-	return r;
-}
-
-static ssize_t stream_tcp_recvmsg(struct sock *sk, struct tcp_sock *tp, const struct iovec *iov,
-				  int n, int flags)
-{
-	struct stack_pass saved;
-	ssize_t r;
-
-	if (!sk->st)
-		return tcp_recvmsg(tp, iov, n, flags);
-	saved = stack_pass_begin(sk->st);
-	r = tcp_recvmsg(tp, iov, n, flags);
+	r = io(tp, iov, n, flags);
 	stack_pass_end(saved);
 	return r;
 }
@@ -473,7 +460,7 @@ long stream_sendmsg(struct sock *sk, const struct msghdr *msg, int flags)
 			err = -EBADF;
 			break;
 		}
-		r = stream_tcp_sendmsg(sk, tp, iov, n, flags);
+		r = stream_tcp_io(sk, tp, tcp_sendmsg, iov, n, flags);
 		if (r > 0) {
 			copied += (size_t)r;
 			if (copied >= len)
@@ -625,7 +612,7 @@ long stream_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 			break;
 		}
 		n = iov_from(msg, copied, iov);
-		r = stream_tcp_recvmsg(sk, tp, iov, n, flags & ~MSG_WAITALL);
+		r = stream_tcp_io(sk, tp, tcp_recvmsg, iov, n, flags & ~MSG_WAITALL);
 		if (r > 0) {
 			copied += (size_t)r;
 			if (copied >= target)
