@@ -70,6 +70,18 @@ static bool raw_icmp_filtered(struct sock *sk, const struct pkb *pkb)
 	return false;
 }
 
+/* raw_rcv(): a copy of pkb, data from the IPv4 header on, onto sk's receive queue. */
+static void raw_queue_copy(struct ips_stack *st, struct sock *sk, const struct pkb *pkb)
+{
+	struct pkb *c = pkb_copy(pkb);
+
+	if (!c)
+		return;
+	inet_rx_cb_fill(st, c, 0, 0);
+	pkb_push(c, (size_t)(c->data - c->nh));
+	sock_queue_rcv(sk, c);
+}
+
 /* raw_v4_input(): a copy to every matching socket, data at the IPv4 header. Does not
  * consume pkb (the IPv4 layer's raw_deliver hook). */
 bool raw_deliver(struct ips_stack *st, struct pkb *pkb, uint8_t proto)
@@ -89,39 +101,34 @@ bool raw_deliver(struct ips_stack *st, struct pkb *pkb, uint8_t proto)
 			continue;
 		if (ip4_is_multicast(daddr) && !sk->mc_all)
 			continue;
-		struct pkb *c = pkb_copy(pkb);
-
-		if (!c)
-			continue;
-		uint16_t ports[2] = { 0, 0 };
-
-		inet_rx_cb_fill(st, c, ports[0], ports[1]);
-		pkb_push(c, (size_t)(c->data - c->nh));
-		sock_queue_rcv(sk, c);
+		raw_queue_copy(st, sk, pkb);
 	}
 	return delivered;
 }
 
-/* ip_call_ra_chain(): the raw sockets of the datagram's protocol that set
- * IP_ROUTER_ALERT, unbound or bound to the device it came in on, each get a copy; a
- * fragment is reassembled first. Consumes pkb when it returns true. */
+/* A raw socket in ip_call_ra_chain(): its protocol, IP_ROUTER_ALERT set, unbound or bound
+ * to the input device. */
+static bool raw_ra_match(const struct sock *sk, uint8_t proto, int dif)
+{
+	return sk->router_alert && sk->num == proto &&
+	       !(sk->bound_dev_if && sk->bound_dev_if != dif);
+}
+
+/* ip_call_ra_chain(): the matching raw sockets each get a copy; a fragment is reassembled
+ * first. Consumes pkb when it returns true. */
 bool raw_ra_deliver(struct ips_stack *st, struct pkb *pkb)
 {
 	struct transport_state *ts = ts_of(st);
 	uint8_t proto = wire_ipv4_proto(pkb->nh ? pkb->nh : pkb->data);
 	int dif = pkb->dev ? pkb->dev->ifindex : 0;
-	struct sock *match = NULL;
+	struct sock *first;
 
 	if (!ts)
 		return false;
-	for (struct sock *sk = ts->raw[proto & (RAW_HTABLE_SIZE - 1)]; sk; sk = sk->hash_next) {
-		if (sk->router_alert && sk->num == proto &&
-		    !(sk->bound_dev_if && sk->bound_dev_if != dif)) {
-			match = sk;
-			break;
-		}
-	}
-	if (!match)
+	first = ts->raw[proto & (RAW_HTABLE_SIZE - 1)];
+	while (first && !raw_ra_match(first, proto, dif))
+		first = first->hash_next;
+	if (!first)
 		return false;
 	if (!pkb->nh)
 		pkb->nh = pkb->data;
@@ -130,17 +137,9 @@ bool raw_ra_deliver(struct ips_stack *st, struct pkb *pkb)
 		if (!pkb)
 			return true;	/* queued (or dropped) for reassembly */
 	}
-	for (struct sock *sk = match; sk; sk = sk->hash_next) {
-		if (!sk->router_alert || sk->num != proto ||
-		    (sk->bound_dev_if && sk->bound_dev_if != dif))
-			continue;
-		struct pkb *c = pkb_copy(pkb);
-
-		if (!c)
-			continue;
-		inet_rx_cb_fill(st, c, 0, 0);
-		pkb_push(c, (size_t)(c->data - c->nh));
-		sock_queue_rcv(sk, c);
+	for (struct sock *sk = first; sk; sk = sk->hash_next) {
+		if (raw_ra_match(sk, proto, dif))
+			raw_queue_copy(st, sk, pkb);
 	}
 	pkb_free(pkb);
 	return true;
