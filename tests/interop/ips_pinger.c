@@ -36,6 +36,8 @@ struct pinger {
 	struct ping pings[MAX_PINGS];
 	int nsent;
 	int good, bad, dups, stray, errors;
+	uint16_t resolve_id;	/* --resolve: the warm-up echo's identifier */
+	bool resolved;
 };
 
 static uint8_t pattern(uint16_t seq, size_t i)
@@ -74,6 +76,10 @@ static void on_icmp(void *arg, struct pkb *pkb)
 	uint16_t id = (uint16_t)(icmp[4] << 8 | icmp[5]);
 	uint16_t seq = (uint16_t)(icmp[6] << 8 | icmp[7]);
 
+	if (saddr == p->dst && p->resolve_id && id == p->resolve_id) {
+		p->resolved = true;	/* the warm-up: not one of the counted pings */
+		return;
+	}
 	if (saddr != p->dst || id != p->id || seq >= p->nsent) {
 		p->stray++;
 		return;
@@ -105,7 +111,10 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ips_pinger --tap IF --addr A.B.C.D/LEN --dst A.B.C.D [--count N]\n"
 			"                  [--sizes 56,1472,8000] [--interval-ms N] [--timeout-ms N]\n"
-			"                  [--pcap FILE] [--stats FILE]\n");
+			"                  [--pcap FILE] [--stats FILE] [--resolve 1]\n"
+			"--resolve 1: one uncounted echo, answered, before the counted ones, so that\n"
+			"a burst does not start while the neighbour is being resolved (whatever the\n"
+			"ARP queue cannot hold is dropped then, as on Linux)\n");
 	exit(2);
 }
 
@@ -114,7 +123,7 @@ int main(int argc, char **argv)
 	const char *tap = NULL, *addr = NULL, *dst = NULL, *pcap = NULL, *stats = NULL;
 	char sizes_arg[256] = "56";
 	size_t sizes[MAX_SIZES];
-	int nsizes = 0, count = 3, interval_ms = 10, timeout_ms = 3000;
+	int nsizes = 0, count = 3, interval_ms = 10, timeout_ms = 3000, resolve = 0;
 	static struct pinger p;
 	struct icmp_listener l = { .fn = on_icmp, .arg = &p };
 	struct ips_stack_config cfg = { .mode = IPS_MODE_DRIVEN, .name = "pinger" };
@@ -143,6 +152,8 @@ int main(int argc, char **argv)
 			pcap = v;
 		else if (!strcmp(o, "--stats"))
 			stats = v;
+		else if (!strcmp(o, "--resolve"))
+			resolve = atoi(v);
 		else
 			usage();
 	}
@@ -177,6 +188,23 @@ int main(int argc, char **argv)
 
 	uint8_t *buf = malloc(ICMP_MAX_ECHO_PAYLOAD);
 	int total = nsizes * count, send_errors = 0;
+
+	if (resolve) {
+		struct icmp_echo_req req = { .daddr = p.dst, .ttl = -1, .pmtudisc = -1 };
+		uint32_t mtu = 0;
+		uint64_t until = ips_stack_now_ns(st) + (uint64_t)timeout_ms * 1000000ULL;
+
+		p.resolve_id = req.id = (uint16_t)(p.id ^ 0x8000);
+		stack_lock(st);
+		rc = icmp_echo_send(st, &req, &mtu);
+		stack_unlock(st);
+		while (rc == 0 && !p.resolved && ips_stack_now_ns(st) < until)
+			ips_stack_poll(st, 10);
+		if (!p.resolved) {
+			fprintf(stderr, "ips_pinger: no answer to the warm-up echo\n");
+			return 1;
+		}
+	}
 	uint64_t next_send = ips_stack_now_ns(st), deadline = 0;
 
 	if (!buf)

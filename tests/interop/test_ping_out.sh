@@ -36,12 +36,15 @@ pinger() {
 
 pinger sizes --count 3 --sizes 0,56,1472,1473,8000,30000 --interval-ms 20 --timeout-ms 3000
 ip -n "$H" neigh flush dev tap0
-pinger burst --count 500 --sizes 56 --interval-ms 0 --timeout-ms 3000
+# The burst starts once ipstack knows the kernel's MAC (one uncounted warm-up echo):
+# sent while the neighbour is still being resolved, what the ARP queue cannot hold would
+# be dropped, as on Linux, and how much that is depends on how fast the kernel answers.
+pinger burst --count 500 --sizes 56 --interval-ms 0 --timeout-ms 3000 --resolve 1
 t_nstat "$H" "$T_TMP/k-after"
 
 d() { t_delta "$T_TMP/k-before" "$T_TMP/k-after" "$1"; }
-t_expect_eq "kernel IcmpInEchos = 518 requests" "$(d IcmpInEchos)" 518
-t_expect_eq "kernel IcmpOutEchoReps = 518" "$(d IcmpOutEchoReps)" 518
+t_expect_eq "kernel IcmpInEchos = 519 requests (18 + warm-up + 500)" "$(d IcmpInEchos)" 519
+t_expect_eq "kernel IcmpOutEchoReps = 519" "$(d IcmpOutEchoReps)" 519
 t_expect_eq "kernel IpReasmOKs = 9 (1473, 8000, 30000 bytes x 3, fragmented by ipstack)" "$(d IpReasmOKs)" 9
 t_expect_eq "kernel IpReasmFails" "$(d IpReasmFails)" 0
 t_expect_eq "kernel IcmpInErrors" "$(d IcmpInErrors)" 0
